@@ -1,0 +1,1 @@
+"""The engine: world, machines, invariants, scheduler, reports, pytest plugin, CLI."""

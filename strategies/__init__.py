@@ -1,0 +1,1 @@
+"""Hypothesis strategies: pure data, no I/O."""
