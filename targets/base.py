@@ -131,6 +131,10 @@ class Target(abc.ABC):
     def run_agent(self, agent: str, task_id: int) -> Any:
         """Run one agent directly on a card, as its runner would (spawner, Ralph, ...)."""
 
+    def cli_argv(self, script: str, task_id: int) -> list[str]:
+        """Arguments a human would give `script` to act on card `task_id` (for generated runs)."""
+        return [str(task_id)]
+
     # -- what it declares about files ---------------------------------------------------
     def workspace(self, dirname: str) -> Path:
         """Where the card with this `dirname` keeps its artifacts."""

@@ -1,0 +1,87 @@
+"""The machine every fuzz machine builds on: one world per example, every invariant after
+every step, and a failure that carries its shrunk steps for the reports.
+
+Rules never act on the world directly: they build a `Step` and hand it to `run_step`, so the
+same action language serves generation, replay files and regression tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hypothesis.stateful import RuleBasedStateMachine, invariant
+
+from harness.config import CONFIG, make_target
+from harness.invariants import all_checkers
+from harness.steps import Applied, Step, apply
+from harness.violation import InvariantViolation
+from harness.world import World
+
+
+STATS = {"examples": 0, "steps": 0}  # what ran in this process, for "held over N runs"
+
+
+class FuzzMachine(RuleBasedStateMachine):
+    """Owns the world; subclasses add rules (and initializers that set a scene up)."""
+
+    # Invariants a machine checks; None means all of them.
+    checks: ClassVar[tuple[str, ...] | None] = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = World(make_target(), face=CONFIG.face)
+        self.checkers = [c for c in all_checkers() if self.checks is None or c.invariant in self.checks]
+        self.steps: list[dict[str, Any]] = []
+        self.cards: list[int] = []
+        STATS["examples"] += 1
+
+    # -- the one way rules act -------------------------------------------------------------
+    def run_step(self, rule: str, **args: Any) -> Applied:
+        STATS["steps"] += 1
+        live_args = dict(args)
+        for checker in self.checkers:
+            checker.before_step(self.world)
+        applied = apply(self.world, Step(rule, live_args))
+        recorded = {k: v for k, v in live_args.items() if not callable(v)}
+        recorded.update(applied.extra)
+        self.steps.append({"rule": rule, "args": recorded, "text": applied.text})
+        if applied.card is not None and applied.card not in self.cards and rule == "create_card":
+            self.cards.append(applied.card)
+        return applied
+
+    @invariant()
+    def invariants_hold(self) -> None:
+        for checker in self.checkers:
+            violations = checker.check(self.world)
+            if violations:
+                error = InvariantViolation(violations[0])
+                error.trace = self.trace(violations[0])  # type: ignore[attr-defined]
+                raise error
+
+    def trace(self, violation: Any = None) -> dict[str, Any]:
+        """Everything a replay file and a report need about this run so far."""
+        target = self.world.target
+        return {
+            "target": CONFIG.target,
+            "target_version": getattr(target, "version", ""),
+            "machine": type(self).__name__,
+            "face": CONFIG.face,
+            "steps": list(self.steps),
+            "violation": violation.to_json() if violation is not None else None,
+            "journal": self.world.journal.to_json(),
+        }
+
+    def teardown(self) -> None:
+        self.world.close()
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.world.target.columns
+
+    def column(self, prefix: str) -> str:
+        """The target's column whose title contains `prefix` (boards differ by version)."""
+        for title in self.columns:
+            if prefix in title:
+                return title
+        raise LookupError(f"target board has no column like {prefix!r}")

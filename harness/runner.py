@@ -1,0 +1,82 @@
+"""Running machines outside pytest: the main job, nightly budgets, per-machine results.
+
+`python -m harness run` uses this; pytest uses the same machines through harness/test_*.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import core, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from harness.machines import MACHINES
+from harness.machines.base import STATS
+from harness.violation import InvariantViolation
+
+
+@dataclass
+class MachineRun:
+    machine: str
+    seed: int | None
+    examples: int
+    steps: int
+    seconds: float
+    error: InvariantViolation | None = None
+    trace: dict[str, Any] | None = None
+    program: str = ""
+    checks: tuple[str, ...] = field(default_factory=tuple)
+
+
+def run_machine(name: str, *, seed: int | None, profile: settings) -> MachineRun:
+    """One Hypothesis run of a machine (it shrinks any failure before returning)."""
+    cls = MACHINES[name]
+    before = dict(STATS)
+    start = time.monotonic()
+    previous = core.global_force_seed
+    core.global_force_seed = seed
+    error = None
+    try:
+        run_state_machine_as_test(cls, settings=profile)
+    except InvariantViolation as caught:
+        error = caught
+    finally:
+        core.global_force_seed = previous
+    return MachineRun(
+        machine=cls.__name__,
+        seed=seed,
+        examples=STATS["examples"] - before["examples"],
+        steps=STATS["steps"] - before["steps"],
+        seconds=time.monotonic() - start,
+        error=error,
+        trace=getattr(error, "trace", None),
+        program="\n".join(getattr(error, "__notes__", []) or []),
+        checks=cls.checks or ("G1", "G2", "G3", "G4", "I1", "I2", "I3", "I4"),
+    )
+
+
+def run_budget(
+    machines: Sequence[str],
+    *,
+    profile: settings,
+    seed: int,
+    minutes: float | None,
+    progress: Callable[[MachineRun], None] = lambda run: None,
+) -> list[MachineRun]:
+    """Each machine once; with a time budget, round after round with new seeds until it ends."""
+    deadline = time.monotonic() + minutes * 60 if minutes else None
+    runs: list[MachineRun] = []
+    round_no = 0
+    while True:
+        for name in machines:
+            run = run_machine(name, seed=seed + round_no, profile=profile)
+            runs.append(run)
+            progress(run)
+            if deadline is not None and time.monotonic() > deadline:
+                return runs
+        round_no += 1
+        if deadline is None:
+            return runs

@@ -1,0 +1,331 @@
+"""A deterministic cooperative scheduler: real threads, one at a time, turns drawn by the test.
+
+Races between runners (poller + webhook handler, two pollers, CLI + poller, duplicate
+deliveries) are only worth finding if they replay. So each runner runs in its own thread,
+but only the runner holding the turn may run; it gives the turn back at every Kanboard call
+(`turn`, installed as the fake Kanboard's call hook) and the main thread, which is the test's
+thread, picks who runs next with `choose`. The order of turns is then plain data: Hypothesis
+draws it, shrinks it and replays it, and the same choices give the same journal, byte for
+byte.
+
+Usage (in a machine rule, where `data` is `st.data()`):
+
+    scheduler = Scheduler(draw_from(data))
+    kanboard.add_call_hook(scheduler.turn)
+    outcomes = scheduler.run({"webhook": deliver, "poller": poll_once})
+    scheduler.record                     # ["webhook", "poller", ...] one name per draw
+
+Choice encoding, chosen for shrinking: the candidates passed to `choose` are the runner that
+just gave the turn back (if it is still live) first, then the other live runners in the
+order `run` was given them. Index 0 therefore means "keep going", and a fully shrunk
+schedule runs the first runner to completion, then the next. When one runner is live there
+is no draw.
+
+Limits (each one makes the run stop being one-at-a-time, or stop early, never silently
+flaky):
+- A runner may only block on Kanboard calls. If it blocks on anything else (a lock held by a
+  parked runner, a socket, a real sleep), the granted runner neither yields nor finishes and
+  after `stuck_after` seconds `run` raises `SchedulerStuck` naming it. That is a safety net
+  that says "the target waits on something the scheduler cannot see", not a race found.
+- Turns are keyed by actor name, not by thread (the HTTP face calls the hook from a server
+  thread). So a runner must make its Kanboard calls from one thread at a time, and that
+  server must serve requests concurrently (one parked handler must not block the next).
+  Threads a runner spawns whose calls carry no runner's name pass straight through, and so
+  do calls made after a runner finished.
+- An HTTP client must not time out while its request is parked waiting for the turn.
+- The hook must be called outside any lock the fake Kanboard holds, or a parked call
+  would block every other runner's calls.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.journal import HARNESS_ACTOR, acting_as
+
+Choose = Callable[[Sequence[str]], int]
+
+DEFAULT_STUCK_AFTER = 20.0  # seconds a granted runner may go without a Kanboard call
+
+# Runner states. READY: waiting for the turn (not started, or parked in `turn`).
+_READY = "ready"
+_RUNNING = "running"
+_DONE = "done"
+
+
+class SchedulerError(RuntimeError):
+    """The scheduler was misused, or a replayed schedule no longer fits the run."""
+
+
+class SchedulerStuck(SchedulerError):
+    """A granted runner neither reached a Kanboard call nor finished in time (safety net)."""
+
+    def __init__(self, message: str, runner: str, outcomes: Mapping[str, Outcome]) -> None:
+        super().__init__(message)
+        self.runner = runner
+        self.outcomes = dict(outcomes)
+
+
+class RunAborted(BaseException):  # noqa: N818 - control flow, like GeneratorExit
+    """Raised inside parked runners when their run is abandoned, so their threads end.
+
+    A BaseException so that a target's `except Exception` does not swallow it and go on.
+    """
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one runner ended: its return value, or the exception it raised."""
+
+    runner: str
+    value: Any = None
+    error: BaseException | None = None
+    traceback: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def aborted(self) -> bool:
+        """True when the scheduler ended this runner (its run was abandoned)."""
+        return isinstance(self.error, RunAborted)
+
+    def result(self) -> Any:
+        """The value, or re-raise the runner's exception in the caller's thread."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One turn given: to `runner`, to make the call `method` (None: to start running)."""
+
+    runner: str
+    method: str | None
+
+
+def draw_from(data: Any, label: str | None = None) -> Choose:
+    """A `choose` that draws each index from Hypothesis's `st.data()` (main thread only)."""
+    from hypothesis import strategies as st
+
+    def choose(names: Sequence[str]) -> int:
+        return data.draw(st.integers(0, len(names) - 1), label=label)
+
+    return choose
+
+
+class _Run:
+    """The state of one `Scheduler.run`, shared by the main thread and the runners."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        self.state = dict.fromkeys(self.names, _READY)
+        self.pending: dict[str, str | None] = dict.fromkeys(self.names)
+        self.current: str | None = None
+        self.aborting = False
+        self.outcomes: dict[str, Outcome] = {}
+        self.threads: dict[str, threading.Thread] = {}
+        self.misuse: SchedulerError | None = None
+
+
+class Scheduler:
+    """Runs runners as threads, one at a time, switching only where `choose` says."""
+
+    def __init__(self, choose: Choose, *, stuck_after: float = DEFAULT_STUCK_AFTER) -> None:
+        if stuck_after <= 0:
+            raise ValueError("stuck_after must be a positive number of seconds")
+        self._choose = choose
+        self.stuck_after = stuck_after
+        self.record: list[str] = []  # the runner picked at each draw, across runs
+        self.history: list[Grant] = []  # every turn given, drawn or forced, across runs
+        self._cv = threading.Condition()
+        self._run: _Run | None = None
+        self._broken: str | None = None
+
+    @classmethod
+    def from_list(
+        cls, order: Sequence[str], *, strict: bool = True, stuck_after: float = DEFAULT_STUCK_AFTER
+    ) -> Scheduler:
+        """Replay a `record`: the runner named at each draw. Past its end: error, or keep going."""
+        order = list(order)
+        position = 0
+
+        def choose(names: Sequence[str]) -> int:
+            nonlocal position
+            if position >= len(order):
+                if strict:
+                    raise SchedulerError(
+                        f"replay ran out: draw {position + 1} among {list(names)} "
+                        f"is past the {len(order)} recorded choices"
+                    )
+                return 0
+            wanted = order[position]
+            if wanted not in names:
+                raise SchedulerError(
+                    f"replay diverged at draw {position + 1}: recorded {wanted!r}, "
+                    f"runnable now {list(names)}"
+                )
+            position += 1
+            return list(names).index(wanted)
+
+        return cls(choose, stuck_after=stuck_after)
+
+    # -- the yield point -----------------------------------------------------------------
+    def turn(self, actor: str, method: str, params: Any = None) -> None:
+        """The call hook: park `actor`'s call until the main thread grants it the turn.
+
+        Calls from actors that are not runners of the active run pass straight through.
+        """
+        with self._cv:
+            run = self._run
+            if run is None or run.state.get(actor, _DONE) == _DONE:
+                return
+            if run.state[actor] != _RUNNING:
+                error = SchedulerError(
+                    f"a Kanboard call ({method}) as {actor!r} arrived while {actor!r} does not "
+                    "hold the turn: a runner calls from two threads at once, or as another actor"
+                )
+                run.misuse = run.misuse or error
+                raise error
+            if run.aborting:
+                raise RunAborted(f"run abandoned; {actor!r} stopped at its call {method}")
+            run.state[actor] = _READY
+            run.pending[actor] = method
+            self._cv.notify_all()
+            self._cv.wait_for(lambda: run.state[actor] == _RUNNING)
+            if run.aborting:
+                raise RunAborted(f"run abandoned; {actor!r} stopped at its call {method}")
+
+    # -- running -------------------------------------------------------------------------
+    def run(self, runners: Mapping[str, Callable[[], object]]) -> dict[str, Outcome]:
+        """Run every runner to its end, one at a time; return how each ended, by name.
+
+        Exceptions raised by runners are captured in their Outcome. Exceptions raised by
+        `choose` (e.g. Hypothesis stopping a test) abandon the run: parked runners are ended
+        with RunAborted, their threads joined, and the exception propagates.
+        """
+        names = list(runners)
+        if HARNESS_ACTOR in names:
+            raise SchedulerError(f"{HARNESS_ACTOR!r} cannot be a runner: its calls pass through")
+        if not names:
+            return {}
+        run = _Run(names)
+        with self._cv:
+            if self._broken is not None:
+                raise SchedulerError(f"this scheduler is unusable: {self._broken}")
+            if self._run is not None:
+                raise SchedulerError("run() is already active; runs do not nest")
+            self._run = run
+        for name in names:
+            thread = threading.Thread(
+                target=self._body,
+                args=(run, name, runners[name]),
+                name=f"runner:{name}",
+                daemon=True,
+            )
+            run.threads[name] = thread
+            thread.start()
+        try:
+            self._drive(run)
+        except BaseException as exc:
+            self._abort(run, wait_for_current=not isinstance(exc, SchedulerStuck))
+            raise
+        self._release(run)
+        if run.misuse is not None:
+            raise run.misuse
+        return {name: run.outcomes[name] for name in names}
+
+    def _body(self, run: _Run, name: str, fn: Callable[[], object]) -> None:
+        with acting_as(name):
+            with self._cv:
+                self._cv.wait_for(lambda: run.state[name] == _RUNNING)
+            outcome = Outcome(name, error=RunAborted(f"run abandoned before {name!r} started"))
+            try:
+                if not run.aborting:
+                    outcome = Outcome(name, value=fn())
+            except BaseException as exc:
+                outcome = Outcome(name, error=exc, traceback=traceback.format_exc())
+            finally:
+                with self._cv:
+                    run.outcomes[name] = outcome
+                    run.state[name] = _DONE
+                    self._cv.notify_all()
+
+    def _drive(self, run: _Run) -> None:
+        while True:
+            with self._cv:
+                live = [n for n in run.names if run.state[n] != _DONE]
+                if not live:
+                    return
+                current = run.current
+                if current in live:
+                    live.remove(current)
+                    live.insert(0, current)
+            pick = live[0] if len(live) == 1 else live[self._draw(live)]
+            with self._cv:
+                method = run.pending[pick]
+                self.history.append(Grant(pick, method))
+                run.current = pick
+                run.state[pick] = _RUNNING
+                self._cv.notify_all()
+                if not self._cv.wait_for(lambda p=pick: run.state[p] != _RUNNING, self.stuck_after):
+                    where = "to start" if method is None else f"for its call {method}"
+                    raise SchedulerStuck(
+                        f"runner {pick!r} was given the turn {where} and neither reached its next "
+                        f"Kanboard call nor finished within {self.stuck_after:g} s: it blocks on "
+                        "something other than a Kanboard call (a lock held by a parked runner, a "
+                        "socket, a real sleep). This is the scheduler's safety net, not a race. "
+                        f"Choices so far: {self.record}",
+                        pick,
+                        run.outcomes,
+                    )
+
+    def _draw(self, candidates: list[str]) -> int:
+        index = self._choose(tuple(candidates))
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, int)
+            or not 0 <= index < len(candidates)
+        ):
+            raise SchedulerError(f"choose returned {index!r}; wanted an index into {candidates}")
+        self.record.append(candidates[index])
+        return index
+
+    def _abort(self, run: _Run, *, wait_for_current: bool) -> None:
+        """End every runner that can still be ended, one at a time, in the given order."""
+        with self._cv:
+            run.aborting = True
+            running = run.current if run.state.get(run.current or "") == _RUNNING else None
+        left = []
+        if running is not None and not (wait_for_current and self._wait_done(run, running)):
+            left.append(running)
+        for name in run.names:
+            with self._cv:
+                if run.state[name] != _READY:
+                    continue
+                run.current = name
+                run.state[name] = _RUNNING
+                self._cv.notify_all()
+            if not self._wait_done(run, name):
+                left.append(name)
+        if left:
+            with self._cv:
+                self._broken = f"runner(s) {left} could not be ended and may still be running"
+            return
+        self._release(run)
+
+    def _wait_done(self, run: _Run, name: str) -> bool:
+        with self._cv:
+            return self._cv.wait_for(lambda: run.state[name] == _DONE, self.stuck_after)
+
+    def _release(self, run: _Run) -> None:
+        for thread in run.threads.values():
+            thread.join(self.stuck_after)
+        with self._cv:
+            self._run = None

@@ -1,0 +1,306 @@
+"""Steps: the harness's actions as plain data, applied to a World.
+
+Machines draw steps; replay files store them; regression tests re-apply them. Keeping the
+action language apart from Hypothesis is what makes a shrunk failure replayable without
+Hypothesis and readable in the board's own words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import tricks
+from harness.journal import HUMAN_ACTOR, NOTE, STEP, acting_as
+from harness.world import World
+from targets.base import WebhookRequest
+
+TRIGGER_EVENTS = ("task.move.column", "task.create")
+
+
+@dataclass(frozen=True)
+class Step:
+    rule: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "args": dict(self.args)}
+
+
+@dataclass
+class Applied:
+    """What a step did: its board-language line, and values later steps may refer to."""
+
+    text: str
+    card: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class StepError(Exception):
+    """A step that cannot be applied to this world (e.g. a replay file for another board)."""
+
+
+Action = Callable[[World, Mapping[str, Any]], Applied]
+ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    def register(fn: Action) -> Action:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def apply(world: World, step: Step) -> Applied:
+    """Apply one step: tick the clock, journal it, run it as its actor, return its line."""
+    fn = ACTIONS.get(step.rule)
+    if fn is None:
+        raise StepError(f"unknown step {step.rule!r}; known: {', '.join(sorted(ACTIONS))}")
+    world.clock.tick()
+    world.journal.step += 1
+    event = world.journal.record(STEP, {"rule": step.rule, "args": dict(step.args)})
+    applied = fn(world, step.args)
+    world.journal.record(NOTE, {"text": applied.text, "step_seq": event.seq})
+    return applied
+
+
+# -- human actions on the board ---------------------------------------------------------------
+@action("create_card")
+def _create_card(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        task_id = world.kanboard.human.create_card(
+            title=a["title"],
+            column=a.get("column", world.target.columns[0]),
+            description=a.get("description", ""),
+            metadata=dict(a.get("metadata", {})),
+            tags=list(a.get("tags", [])),
+        )
+    return Applied(f'card #{task_id} "{_short(a["title"])}" created in {a.get("column", world.target.columns[0])}', card=task_id)
+
+
+@action("move")
+def _move(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.move(a["card"], a["column"])
+    return Applied(f"card #{a['card']} moved to {a['column']}", card=a["card"])
+
+
+@action("set_metadata")
+def _set_metadata(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.set_metadata(a["card"], a["name"], a["value"])
+    return Applied(f"card #{a['card']} field {a['name']} set to {_short(a['value'])!r}", card=a["card"])
+
+
+@action("delete_metadata")
+def _delete_metadata(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.delete_metadata(a["card"], a["name"])
+    return Applied(f"card #{a['card']} field {a['name']} deleted", card=a["card"])
+
+
+@action("set_tags")
+def _set_tags(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.set_tags(a["card"], list(a["tags"]))
+    tags = ", ".join(a["tags"]) or "none"
+    return Applied(f"card #{a['card']} tags set to [{tags}]", card=a["card"])
+
+
+@action("delete_card")
+def _delete_card(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.delete_card(a["card"])
+    return Applied(f"card #{a['card']} deleted", card=a["card"])
+
+
+@action("delete_link")
+def _delete_link(world: World, a: Mapping[str, Any]) -> Applied:
+    links = world.kanboard.links(a["card"])
+    if not links:
+        return Applied(f"card #{a['card']} has no link to delete", card=a["card"])
+    link = links[a.get("index", 0) % len(links)]
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.delete_link(link["id"])
+    return Applied(f"link between card #{a['card']} and card #{link['task_id']} deleted", card=a["card"])
+
+
+@action("edit_title")
+def _edit_title(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.edit_title(a["card"], a["title"])
+    return Applied(f"card #{a['card']} title changed to {_short(a['title'])!r}", card=a["card"])
+
+
+@action("edit_description")
+def _edit_description(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        world.kanboard.human.edit_description(a["card"], a["description"])
+    return Applied(f"card #{a['card']} description changed", card=a["card"])
+
+
+# -- webhook deliveries ---------------------------------------------------------------------
+def pending_webhooks(world: World) -> list[dict[str, Any]]:
+    """Trigger events Kanboard emitted and the harness has not delivered yet, oldest first."""
+    emitted = [p for p in world.kanboard.webhooks.outbox if p.get("event_name") in TRIGGER_EVENTS]
+    return emitted[world.delivery_cursor :]
+
+
+def _token_path(world: World, token: str) -> str:
+    if token == "missing":
+        return "/"
+    value = world.binding.webhook_token if token == "ok" else "wrong-token"
+    return f"/?token={value}"
+
+
+def _deliver(world: World, payload: Mapping[str, Any] | bytes, token: str = "ok") -> int:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    request = WebhookRequest(
+        path=_token_path(world, token),
+        body=body,
+        headers={"User-Agent": "Kanboard", "Content-Type": "application/json"},
+    )
+    with acting_as("webhook"):
+        response = world.target.deliver_webhook(request)
+    return response.status
+
+
+def _describe_payload(payload: Mapping[str, Any]) -> str:
+    data = payload.get("event_data", {}) or {}
+    task = data.get("task", {}) or {}
+    where = f" to {task['column_title']}" if payload.get("event_name") == "task.move.column" and task.get("column_title") else ""
+    return f"webhook {payload.get('event_name')} for card #{data.get('task_id')}{where}"
+
+
+@action("deliver")
+def _deliver_next(world: World, a: Mapping[str, Any]) -> Applied:
+    """Deliver the oldest undelivered trigger event `copies` times (exact duplicates)."""
+    pending = pending_webhooks(world)
+    if not pending:
+        return Applied("no webhook pending")
+    payload = pending[0]
+    world.delivery_cursor += 1
+    copies = int(a.get("copies", 1))
+    token = a.get("token", "ok")
+    statuses = [_deliver(world, payload, token) for _ in range(copies)]
+    world.delivered.append(payload)
+    times = {1: "", 2: " twice"}.get(copies, f" {copies} times")
+    token_text = "" if token == "ok" else f" with {token} token"
+    return Applied(f"{_describe_payload(payload)} delivered{times}{token_text} (HTTP {', '.join(map(str, statuses))})")
+
+
+@action("redeliver")
+def _redeliver(world: World, a: Mapping[str, Any]) -> Applied:
+    """Deliver again an event delivered earlier (a late duplicate, possibly out of order)."""
+    if not world.delivered:
+        return Applied("no webhook delivered yet to repeat")
+    payload = world.delivered[a.get("index", 0) % len(world.delivered)]
+    status = _deliver(world, payload)
+    return Applied(f"{_describe_payload(payload)} delivered again later (HTTP {status})")
+
+
+@action("deliver_raw")
+def _deliver_raw(world: World, a: Mapping[str, Any]) -> Applied:
+    status = _deliver(world, a["body"].encode("utf-8", "surrogatepass"), a.get("token", "ok"))
+    return Applied(f"malformed webhook body {_short(a['body'])!r} delivered (HTTP {status})")
+
+
+# -- the target's own runners ---------------------------------------------------------------
+@action("orchestrate")
+def _orchestrate(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as("orchestrator"):
+        world.target.orchestrator_pass()
+    return Applied("orchestrator pass (--once)")
+
+
+@action("poll")
+def _poll(world: World, a: Mapping[str, Any]) -> Applied:
+    ticks = int(a.get("ticks", 1))
+    with acting_as("poller"):
+        world.target.poll(ticks)
+    return Applied(f"poller ran {ticks} tick{'s' if ticks != 1 else ''}")
+
+
+@action("cli")
+def _cli(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as("cli"):
+        status = world.target.cli(a["script"], [str(x) for x in a.get("args", [])])
+    return Applied(f"manual CLI `{a['script']} {' '.join(map(str, a.get('args', [])))}` exited {status}")
+
+
+@action("run_agent")
+def _run_agent(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as("cli"):
+        world.target.run_agent(a["agent"], a["card"])
+    return Applied(f"{a['agent']} agent run by hand on card #{a['card']}", card=a["card"])
+
+
+def _runner(world: World, spec: Mapping[str, Any]) -> Callable[[], object]:
+    entry = spec["entry"]
+    if entry == "webhook":
+        payload = spec["payload"]
+        return lambda: world.target.deliver_webhook(
+            WebhookRequest(path=_token_path(world, "ok"), body=json.dumps(payload).encode())
+        )
+    if entry == "orchestrate":
+        return world.target.orchestrator_pass
+    if entry == "poll":
+        return lambda: world.target.poll(int(spec.get("ticks", 1)))
+    if entry == "cli":
+        return lambda: world.target.cli(spec["script"], [str(x) for x in spec.get("args", [])])
+    if entry == "run_agent":
+        return lambda: world.target.run_agent(spec["agent"], spec["card"])
+    raise StepError(f"unknown runner entry {entry!r}")
+
+
+@action("race")
+def _race(world: World, a: Mapping[str, Any]) -> Applied:
+    """Run several runners at once under the cooperative scheduler; `schedule` fixes the turns."""
+    from harness.scheduler import Scheduler
+
+    runners = {}
+    for i, spec in enumerate(a["runners"]):
+        runners[f"{spec['entry']}#{i + 1}"] = _runner(world, spec)
+    choose = a.get("choose")
+    if choose is None:
+        scheduler = Scheduler.from_list(list(a.get("schedule", [])))
+    else:
+        scheduler = Scheduler(choose)
+    hook = world.kanboard.add_call_hook(scheduler.turn)
+    try:
+        scheduler.run(runners)
+    finally:
+        world.kanboard.remove_call_hook(hook)
+    a_schedule = scheduler.record
+    world.last_schedule = list(a_schedule)
+    names = " + ".join(runners)
+    return Applied(f"{names} ran concurrently (turns: {' '.join(a_schedule) or 'none'})", extra={"schedule": list(a_schedule)})
+
+
+# -- faults, model answers, file tricks -----------------------------------------------------
+@action("fault")
+def _fault(world: World, a: Mapping[str, Any]) -> Applied:
+    world.kanboard.faults.add(method=a["method"], kind=a["kind"], occurrence=a.get("occurrence", 1))
+    nth = a.get("occurrence", 1)
+    return Applied(f"Kanboard will answer call #{nth} of {a['method']} with a {a['kind']} fault")
+
+
+@action("llm")
+def _llm(world: World, a: Mapping[str, Any]) -> Applied:
+    world.llm.push(a["role"], a["answer"])
+    return Applied(f"model's next {a['role']} answer scripted: {a.get('label') or _short(a['answer'])!r}")
+
+
+@action("trick")
+def _trick(world: World, a: Mapping[str, Any]) -> Applied:
+    with acting_as(HUMAN_ACTOR):
+        text = tricks.apply(world, a)
+    return Applied(text, card=a.get("card"))
+
+
+def _short(text: Any, limit: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

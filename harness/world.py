@@ -1,0 +1,146 @@
+"""The world a target lives in: fake Kanboard, sandbox filesystem, clock, scripted LLM, journal.
+
+One World per Hypothesis example, torn down after it, so examples never leak into each
+other. Invariant checkers read only this object (it satisfies `harness.invariants.WorldView`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness.journal import HARNESS_ACTOR, Journal, acting_as
+from harness.kanboard import FakeKanboard
+from harness.llm import ScriptedLLM
+from strategies.llm import good_answer
+from targets.base import Binding, Target
+
+FACES = ("inproc", "http")
+EPOCH_START = 1795480618  # the recorded install's clock, so dates look like the real trace
+
+
+class Clock:
+    """The world's clock: advances one second per harness step, never reads the wall."""
+
+    def __init__(self, start: int = EPOCH_START) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        return self.now
+
+    def tick(self, seconds: int = 1) -> None:
+        self.now += seconds
+
+
+def parse_prompt_context(prompt: str) -> dict[str, str]:
+    """Read the leading `key: value` lines a prompt carries (the reference puts its facts there)."""
+    context: dict[str, str] = {}
+    for line in prompt.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or " " in key.strip():
+            if context:
+                break
+            continue
+        context[key.strip()] = value.strip()
+    return context
+
+
+def default_answer(role: str, prompt: str) -> str:
+    """The scripted model's answer when a run drew none: a good answer for the prompt's facts."""
+    return good_answer(role, parse_prompt_context(prompt))
+
+
+class World:
+    """Builds and owns everything one example needs; `close()` removes it all."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        face: str = "inproc",
+        metamagik: bool = True,
+        audit: bool = True,
+    ) -> None:
+        if face not in FACES:
+            raise ValueError(f"unknown Kanboard face {face!r}; expected one of {', '.join(FACES)}")
+        self.target = target
+        self.face = face
+        self.journal = Journal()
+        self.clock = Clock()
+        self.root = Path(tempfile.mkdtemp(prefix="alfuzz-"))
+        self.home = self.root / "home"
+        self.tmp = self.root / "tmp"
+        self.home.mkdir()
+        (self.home / "projects").mkdir()
+        self.tmp.mkdir()
+        self.kanboard = FakeKanboard(
+            board=target.columns, metamagik=metamagik, journal=self.journal, clock=self.clock
+        )
+        self.llm = ScriptedLLM(default=default_answer, journal=self.journal)
+        self.server = self.kanboard.serve() if face == "http" else None
+        self._recorder = None
+        if audit:
+            from harness.audit import AuditRecorder
+
+            self._recorder = AuditRecorder(self.journal, code_roots=_code_roots(target))
+            self._recorder.__enter__()
+        self.binding = Binding(
+            kanboard=self._client_for,
+            kanboard_url=self.server.url if self.server else None,
+            kanboard_token=self.server.token if self.server else "inproc-token",
+            project_id=self.kanboard.project_id,
+            home=self.home,
+            tmp=self.tmp,
+            llm=self.llm,
+            clock=self.clock,
+            journal=self.journal,
+            webhook_token=self.kanboard.webhook_token,
+        )
+        with acting_as(HARNESS_ACTOR):
+            target.bind(self.binding)
+        self.delivered: list[dict[str, Any]] = []  # webhooks handed to the target, in order
+        self.delivery_cursor = 0  # trigger events in the outbox already handed over
+
+    def _client_for(self, actor: str) -> Any:
+        if self.server is not None:
+            return self.server.http_client(actor)
+        return self.kanboard.client(actor)
+
+    # -- views used by checkers and reports -------------------------------------------------
+    def workspace_of(self, task_id: int) -> Path | None:
+        """The workspace a card's `dirname` names, when it names a plain directory."""
+        dirname = self.kanboard.metadata(task_id).get("dirname", "")
+        if not dirname or "/" in dirname or dirname in (".", "..") or "\x00" in dirname:
+            return None
+        return self.target.workspace(dirname)
+
+    def close(self) -> None:
+        try:
+            self.target.unbind()
+        finally:
+            if self._recorder is not None:
+                self._recorder.__exit__(None, None, None)
+                self._recorder = None
+            if self.server is not None:
+                self.server.stop()
+                self.server = None
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _code_roots(target: Target) -> list[str]:
+    """Source roots whose frames name the component of a bad effect: our targets, plus any
+    checkout a target drives (it declares them as `code_roots`)."""
+    import targets
+
+    return [os.path.dirname(os.path.abspath(targets.__file__))] + [
+        str(p) for p in getattr(target, "code_roots", ())
+    ]
