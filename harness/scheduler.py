@@ -32,7 +32,12 @@ flaky):
   server must serve requests concurrently (one parked handler must not block the next).
   Threads a runner spawns whose calls carry no runner's name pass straight through, and so
   do calls made after a runner finished.
-- An HTTP client must not time out while its request is parked waiting for the turn.
+- An HTTP client must not time out while its request is parked waiting for the turn. Parked
+  time is the other runners' work between their Kanboard calls; the harness's HTTP clients
+  give up after `harness.kanboard.DEFAULT_HTTP_TIMEOUT` (2 s), so a runner that works longer
+  than that between calls (a real test run, say) needs a longer client timeout.
+- Each turn costs a thread switch through the main thread (about 30-70 us measured), even
+  with one runner: steps that race nothing are better run outside `run`.
 - The hook must be called outside any lock the fake Kanboard holds, or a parked call
   would block every other runner's calls.
 """
@@ -67,7 +72,7 @@ class SchedulerStuck(SchedulerError):
     def __init__(self, message: str, runner: str, outcomes: Mapping[str, Outcome]) -> None:
         super().__init__(message)
         self.runner = runner
-        self.outcomes = dict(outcomes)
+        self.outcomes = outcomes  # the run's own: filled in as the other runners are ended
 
 
 class RunAborted(BaseException):  # noqa: N818 - control flow, like GeneratorExit

@@ -91,7 +91,7 @@ def _move(world: World, a: Mapping[str, Any]) -> Applied:
 @action("set_metadata")
 def _set_metadata(world: World, a: Mapping[str, Any]) -> Applied:
     with acting_as(HUMAN_ACTOR):
-        world.kanboard.human.set_metadata(a["card"], a["name"], a["value"])
+        world.kanboard.human.set_metadata(a["card"], {a["name"]: a["value"]})
     return Applied(f"card #{a['card']} field {a['name']} set to {_short(a['value'])!r}", card=a["card"])
 
 
@@ -283,9 +283,12 @@ def _race(world: World, a: Mapping[str, Any]) -> Applied:
 # -- faults, model answers, file tricks -----------------------------------------------------
 @action("fault")
 def _fault(world: World, a: Mapping[str, Any]) -> Applied:
-    world.kanboard.faults.add(method=a["method"], kind=a["kind"], occurrence=a.get("occurrence", 1))
-    nth = a.get("occurrence", 1)
-    return Applied(f"Kanboard will answer call #{nth} of {a['method']} with a {a['kind']} fault")
+    """Plan a fault on the occurrence-th call of a method from now on."""
+    occurrence = int(a.get("occurrence", 1))
+    nth = world.kanboard.faults.count(a["method"]) + occurrence
+    world.kanboard.faults.add(a["kind"], a["method"], nth=nth)
+    which = {1: "next call", 2: "second call from now"}.get(occurrence, f"call #{occurrence} from now")
+    return Applied(f"Kanboard will answer the {which} of {a['method']} with a {a['kind']} fault")
 
 
 @action("llm")

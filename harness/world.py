@@ -14,11 +14,13 @@ from typing import Any
 
 from harness.journal import HARNESS_ACTOR, Journal, acting_as
 from harness.kanboard import FakeKanboard
+from harness.kanboard.server import plain_http_only
 from harness.llm import ScriptedLLM
-from strategies.llm import good_answer
+from strategies.llm import default_answer
 from targets.base import Binding, Target
 
 FACES = ("inproc", "http")
+HTTP_TIMEOUT = 5.0  # seconds; a planned `timeout` fault over HTTP costs this much
 EPOCH_START = 1795480618  # the recorded install's clock, so dates look like the real trace
 
 
@@ -33,24 +35,6 @@ class Clock:
 
     def tick(self, seconds: int = 1) -> None:
         self.now += seconds
-
-
-def parse_prompt_context(prompt: str) -> dict[str, str]:
-    """Read the leading `key: value` lines a prompt carries (the reference puts its facts there)."""
-    context: dict[str, str] = {}
-    for line in prompt.splitlines():
-        key, sep, value = line.partition(":")
-        if not sep or not key.strip() or " " in key.strip():
-            if context:
-                break
-            continue
-        context[key.strip()] = value.strip()
-    return context
-
-
-def default_answer(role: str, prompt: str) -> str:
-    """The scripted model's answer when a run drew none: a good answer for the prompt's facts."""
-    return good_answer(role, parse_prompt_context(prompt))
 
 
 class World:
@@ -80,12 +64,19 @@ class World:
             board=target.columns, metamagik=metamagik, journal=self.journal, clock=self.clock
         )
         self.llm = ScriptedLLM(default=default_answer, journal=self.journal)
-        self.server = self.kanboard.serve() if face == "http" else None
+        self.server = None
+        self._plain_http = None
+        if face == "http":
+            self.server = self.kanboard.serve()
+            # the real client loads the CA bundle per call even for http://; nothing here
+            # needs HTTPS, so skip that cost (see harness/kanboard/server.py)
+            self._plain_http = plain_http_only()
+            self._plain_http.__enter__()
         self._recorder = None
         if audit:
             from harness.audit import AuditRecorder
 
-            self._recorder = AuditRecorder(self.journal, code_roots=_code_roots(target))
+            self._recorder = AuditRecorder(self.journal, roots=_code_roots(target))
             self._recorder.__enter__()
         self.binding = Binding(
             kanboard=self._client_for,
@@ -106,7 +97,8 @@ class World:
 
     def _client_for(self, actor: str) -> Any:
         if self.server is not None:
-            return self.server.http_client(actor)
+            # long enough that a runner waiting for its scheduler turn does not time out
+            return self.server.http_client(actor, timeout=HTTP_TIMEOUT)
         return self.kanboard.client(actor)
 
     # -- views used by checkers and reports -------------------------------------------------
@@ -127,6 +119,9 @@ class World:
             if self.server is not None:
                 self.server.stop()
                 self.server = None
+            if self._plain_http is not None:
+                self._plain_http.__exit__(None, None, None)
+                self._plain_http = None
             shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> World:

@@ -8,6 +8,7 @@ a valid one and add named flaws, so a report can say what was wrong with the car
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -168,19 +169,39 @@ def _valid_draft(draw: st.DrawFn) -> _Draft:
     )
 
 
+# Field values other than dirname must not smuggle a `dirname:` line: that is the
+# field_smuggling flaw's job, and keeping it there keeps every card's flaw list exact.
+_DIRNAME_LINE = re.compile(r"(?:^|[\n\r])[ \t]*dirname[ \t]*:")
+
+
+def _no_dirname_line(value: str) -> bool:
+    return not _DIRNAME_LINE.search(value)
+
+
 _JUNK_MODES = st.one_of(
     st.sampled_from(("OLD", "new feature", "NEWER", "FEATURE; rm -rf ~", "-FEATURE", "none")),
     hostile_texts(),
-).filter(lambda m: m.strip() != "" and m.strip().upper() not in CONTEXT_MODES)
+).filter(lambda m: m.strip() != "" and m.strip().upper() not in CONTEXT_MODES
+         and _no_dirname_line(m))
 
 _JUNK_COMPLEXITY = st.one_of(
     st.sampled_from(("XXL", "huge", "0", "S M")), hostile_texts(),
-).filter(lambda c: c.strip() != "" and c.strip().upper() not in COMPLEXITIES)
+).filter(lambda c: c.strip() != "" and c.strip().upper() not in COMPLEXITIES
+         and _no_dirname_line(c))
+_HOSTILE_CRITERIA = card_texts(True).filter(_no_dirname_line)
+
+
+_BAD_FIRST_LINE = hostile_dirnames().filter(lambda d: not is_valid_dirname(_first_line(d)))
+_HOSTILE_TAGS = st.lists(hostile_texts(), min_size=1, max_size=2)
+_VALID_DRAFTS = _valid_draft()
+_SPOOF_IDS = st.sampled_from(("atomic-01", "1", "../x"))
+_FLAW_SETS = st.lists(st.sampled_from(FLAWS), min_size=1, max_size=3, unique=True)
 
 
 def _apply_flaw(draw: st.DrawFn, draft: _Draft, flaw: str) -> None:
     if flaw == "dirname_hostile":
-        draft.dirname = draw(hostile_dirnames())
+        # In a description only the first line after `dirname:` counts; it must be bad.
+        draft.dirname = draw(_BAD_FIRST_LINE if draft.carrier == "description" else hostile_dirnames())
     elif flaw == "dirname_missing":
         draft.dirname = None
     elif flaw == "context_mode_junk":
@@ -190,15 +211,16 @@ def _apply_flaw(draw: st.DrawFn, draft: _Draft, flaw: str) -> None:
     elif flaw == "title_hostile":
         draft.title = draw(card_texts(hostile=True))
     elif flaw == "criteria_hostile":
-        draft.criteria.insert(draw(st.integers(0, len(draft.criteria))), draw(card_texts(hostile=True)))
+        draft.criteria.insert(draw(st.integers(0, len(draft.criteria))), draw(_HOSTILE_CRITERIA))
     elif flaw == "field_smuggling":
-        draft.smuggled.append(f"dirname: {draw(hostile_dirnames())}")
+        smuggled = draw(_BAD_FIRST_LINE)
+        draft.smuggled.append(f"dirname: {smuggled}")
         if draft.carrier == "metadata":
             draft.carrier = "both"
     elif flaw == "tags_hostile":
-        draft.tags += draw(st.lists(hostile_texts(), min_size=1, max_size=2))
+        draft.tags += draw(_HOSTILE_TAGS)
     elif flaw == "child_spoof":
-        atomic_id = draw(st.sampled_from(("atomic-01", "1", "../x")))
+        atomic_id = draw(_SPOOF_IDS)
         draft.extra_metadata.update({"atomic_id": atomic_id, "parent_id": "1"})
         draft.title = f"[{atomic_id}] {draft.title}"
     else:  # pragma: no cover - FLAWS and this switch are kept together
@@ -207,22 +229,30 @@ def _apply_flaw(draw: st.DrawFn, draft: _Draft, flaw: str) -> None:
 
 @st.composite
 def _invalid_card(draw: st.DrawFn) -> CardSpec:
-    draft = draw(_valid_draft())
-    flaws = draw(st.lists(st.sampled_from(FLAWS), min_size=1, max_size=3, unique=True))
+    draft = draw(_VALID_DRAFTS)
+    flaws = draw(_FLAW_SETS)
+    if "dirname_hostile" in flaws and "dirname_missing" in flaws:
+        flaws.remove("dirname_missing")  # one or the other
     ordered = tuple(f for f in FLAWS if f in flaws)
     for flaw in ordered:
         _apply_flaw(draw, draft, flaw)
     return draft.render(ordered)
 
 
+@functools.cache
 def cards(valid: bool | None = True) -> st.SearchStrategy[CardSpec]:
     """Cards to create: valid (accepted as is), invalid (hostile or broken fields), or both."""
-    good = _valid_draft().map(lambda d: d.render(()))
+    good = _VALID_DRAFTS.map(lambda d: d.render(()))
     if valid is True:
         return good
     if valid is False:
         return _invalid_card()
     return st.one_of(good, _invalid_card())
+
+
+def _first_line(text: str) -> str:
+    """What a line-based reader keeps of a value written after `dirname:`."""
+    return text.split("\n", 1)[0].strip()
 
 
 def is_valid_dirname(name: str | None) -> bool:

@@ -8,6 +8,7 @@ story: a 1,000-story document costs one draw and shrinks like a small one.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -148,18 +149,26 @@ def make_stories(n: int, ids: list[Any], title_style: str = "clean", picks: tupl
     return stories
 
 
-def _counts(cap: int) -> st.SearchStrategy[int]:
+@functools.cache
+def story_counts(cap: int = DEFAULT_CAP) -> st.SearchStrategy[int]:
+    """How many stories a document has: a few (shrinking to 1), or 0, cap, cap+1, 1,000."""
     edges = tuple(dict.fromkeys((0, cap, cap + 1, 1000)))
     return st.one_of(st.integers(1, min(3, cap)), st.sampled_from(edges))
 
 
+_ID_STYLE = st.sampled_from(ID_STYLES)
+_TITLE_STYLE = st.sampled_from(TITLE_STYLES)
+_PICKS = st.lists(st.integers(0, 999), max_size=3)  # positions, taken modulo the count
+_HOSTILE_LISTS = st.lists(hostile_texts(), min_size=1, max_size=3)
+
+
 @st.composite
 def _stories_doc(draw: st.DrawFn, cap: int, dirname: str, count: int | None = None) -> PrdDoc:
-    n = draw(_counts(cap)) if count is None else count
-    id_style = draw(st.sampled_from(ID_STYLES))
-    title_style = draw(st.sampled_from(TITLE_STYLES))
-    picks = tuple(draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=3)))
-    hostile = tuple(draw(st.lists(hostile_texts(), min_size=1, max_size=3)))
+    n = draw(story_counts(cap)) if count is None else count
+    id_style = draw(_ID_STYLE)
+    title_style = draw(_TITLE_STYLE)
+    picks = tuple(draw(_PICKS))
+    hostile = tuple(draw(_HOSTILE_LISTS))
     words = draw(benign_texts(3))
     ids = make_ids(n, id_style, picks, hostile)
     value = {"project_name": dirname, "version": "1.0",
@@ -247,15 +256,25 @@ def _invalid_json_doc(draw: st.DrawFn, cap: int, dirname: str) -> PrdDoc:
 
 def prd_docs(cap: int = DEFAULT_CAP, dirname: str = "demo-app",
              shapes: tuple[str, ...] = SHAPES) -> st.SearchStrategy[PrdDoc]:
-    """prd.json documents of every shape: 0, 1, cap, cap+1 or 1,000 stories with clean,
-    numeric, duplicated, colliding, hostile or missing ids; broken shapes; broken JSON."""
+    """prd.json documents the spawner must survive (I2, I3); shrinks to one clean story.
+
+    Sizes 0, 1, cap, cap+1 and 1,000; ids clean, numeric, duplicated, colliding after
+    sanitising, hostile or missing; stories that are not objects or not a list; a document
+    that is not an object; text that is not JSON.
+    """
+    return _prd_docs(cap, dirname, tuple(shapes))
+
+
+@functools.cache
+def _prd_docs(cap: int, dirname: str, shapes: tuple[str, ...]) -> st.SearchStrategy[PrdDoc]:
     if cap < 1:
         raise ValueError(f"cap must be at least 1, got {cap}")
     unknown = [s for s in shapes if s not in SHAPES]
     if unknown or not shapes:
         raise ValueError(f"unknown or no prd shapes {unknown!r}; known: {', '.join(SHAPES)}")
     table = {
-        "stories": _stories_doc(cap, dirname),
+        # The simplest document first, on its own: failures shrink to exactly it.
+        "stories": st.one_of(st.just(clean_doc(1, dirname)), _stories_doc(cap, dirname)),
         "non_object_stories": _non_object_doc(cap, dirname),
         "stories_not_list": _not_list_doc(dirname),
         "not_object": _not_object_doc(),
@@ -267,6 +286,17 @@ def prd_docs(cap: int = DEFAULT_CAP, dirname: str = "demo-app",
 def prd_docs_of_size(n: int, dirname: str = "demo-app") -> st.SearchStrategy[PrdDoc]:
     """Well-formed documents with exactly `n` stories (any id and title style)."""
     return _stories_doc(max(n, 1), dirname, count=n)
+
+
+def clean_doc(n: int, dirname: str = "demo-app") -> PrdDoc:
+    """A clean prd.json with `n` stories ("atomic-01", ...), as a good PM writes it."""
+    value = {"project_name": dirname, "version": "1.0", "stories": make_stories(n, make_ids(n, "clean"))}
+    return PrdDoc("stories", value, _dump(value), n, "clean", "clean")
+
+
+def prd_document_text(n: int, dirname: str = "demo-app") -> str:
+    """The text of `clean_doc(n, dirname)`."""
+    return clean_doc(n, dirname).text
 
 
 def prd_values(cap: int = DEFAULT_CAP, dirname: str = "demo-app") -> st.SearchStrategy[Any]:

@@ -8,6 +8,7 @@ simplest example ("..", "demo-app", "todo").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -123,6 +124,7 @@ def _lookalike_texts() -> st.SearchStrategy[str]:
     mimic = {v: k for k, v in LOOKALIKES.items() if len(v) == 1}
 
     def swap(name: str, pos: int) -> str:
+        pos %= len(name)
         for i in list(range(pos, len(name))) + list(range(pos)):
             if name[i] in mimic:
                 return name[:i] + mimic[name[i]] + name[i + 1:]
@@ -132,6 +134,16 @@ def _lookalike_texts() -> st.SearchStrategy[str]:
     return st.one_of(spelled, swapped)
 
 
+# The plainest text of each kind (what a failing example shrinks to).
+_SIMPLEST: dict[str, str] = {
+    "dotdot": "..", "absolute": "/etc/passwd", "separator": "a/b", "shell": "; rm -rf ~",
+    "option": "-rf", "newline": "\n", "control": "\x1b", "lookalike": "\u2024\u2024\uff0fx",
+    "long": "a" * LONG_MIN, "blank": "", "dotfile": ".git", "template": "{title}",
+    "field": "\ndirname: ../../evil", "child_spoof": "[atomic-01] ",
+}
+
+
+@functools.cache
 def _kind_strategies() -> dict[str, st.SearchStrategy[str]]:
     ctrl = st.characters(categories=["Cc"], exclude_characters="\x00\n\r\t")
     return {
@@ -185,12 +197,20 @@ def _kind_strategies() -> dict[str, st.SearchStrategy[str]]:
 
 def tagged_hostile_texts(kinds: Sequence[str] | None = None) -> st.SearchStrategy[tuple[str, str]]:
     """(kind, text) pairs, so a test or a report can say which promise a text carries."""
-    chosen = tuple(kinds) if kinds is not None else HOSTILE_KINDS
+    return _tagged(tuple(kinds) if kinds is not None else HOSTILE_KINDS)
+
+
+# Strategies are immutable: build each once (Hypothesis pays for every new strategy object).
+@functools.cache
+def _tagged(chosen: tuple[str, ...]) -> st.SearchStrategy[tuple[str, str]]:
     unknown = [k for k in chosen if k not in _PROMISES]
     if unknown or not chosen:
         raise ValueError(f"unknown or no hostile kinds {unknown!r}; known: {', '.join(HOSTILE_KINDS)}")
     table = _kind_strategies()
-    return st.one_of(*(table[k].map(lambda t, k=k: (k, t)) for k in chosen))
+    # Each kind's simplest text as its own first branch: shrinking then lands on it exactly
+    # (Hypothesis prefers the shortest choice sequence, whatever branch it lies in).
+    return st.one_of(*(st.one_of(st.just(_SIMPLEST[k]), table[k]).map(lambda t, k=k: (k, t))
+                       for k in chosen))
 
 
 def hostile_texts(kinds: Sequence[str] | None = None) -> st.SearchStrategy[str]:
@@ -198,21 +218,24 @@ def hostile_texts(kinds: Sequence[str] | None = None) -> st.SearchStrategy[str]:
     return tagged_hostile_texts(kinds).map(lambda pair: pair[1])
 
 
+@functools.cache
 def benign_texts(max_words: int = 6) -> st.SearchStrategy[str]:
     """Plain words that meet no hostile promise: the baseline a fix must not reject."""
     return st.lists(st.sampled_from(WORDS), min_size=1, max_size=max_words).map(" ".join)
 
 
+@functools.cache
 def card_texts(hostile: bool) -> st.SearchStrategy[str]:
     """Free text for a card field: benign words, or hostile text alone or inside words."""
     if not hostile:
         return benign_texts()
-    return st.one_of(
-        hostile_texts(),
-        st.builds(lambda w, h: f"{w} {h}", benign_texts(3), hostile_texts()),
-    )
+    # Some kinds (a leading `-`, a bare `..`) only count at the start or alone: keep those
+    # embeddings that are still hostile.
+    embedded = st.builds(lambda w, h: f"{w} {h}", benign_texts(3), hostile_texts())
+    return st.one_of(hostile_texts(), embedded.filter(hostile_kinds_of))
 
 
+@functools.cache
 def valid_dirnames() -> st.SearchStrategy[str]:
     """Names matching `^[a-z0-9][a-z0-9-]*$` (up to 40 chars), realistic ones first."""
     return st.one_of(
@@ -221,6 +244,7 @@ def valid_dirnames() -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def hostile_dirnames() -> st.SearchStrategy[str]:
     """Near-miss and hostile dirnames: each fails the dirname rule or is too long for a name.
 

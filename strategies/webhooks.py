@@ -52,6 +52,12 @@ LINK_TYPES: dict[int, tuple[str, int]] = {
     11: ("is fixed by", 10),
 }
 
+# What `updateTask` can change (it has no column_id: moves are separate events).
+UPDATABLE = ("title", "color_id", "owner_id", "date_due", "description", "category_id", "score",
+             "priority", "recurrence_status", "recurrence_trigger", "recurrence_factor",
+             "recurrence_timeframe", "recurrence_basedate", "reference", "tags", "date_started",
+             "time_spent", "time_estimated")
+
 _RECURRENCE = ("recurrence_status", "recurrence_trigger", "recurrence_factor",
                "recurrence_timeframe", "recurrence_basedate")
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
@@ -119,7 +125,7 @@ def payload(event_name: str, task: Mapping[str, Any], *, author: str | None = No
     elif event_name == UPDATE:
         if not changes:
             raise PayloadError("task.update needs at least one changed field")
-        _take(changes, event_name, tuple(k for k in TASK_DEFAULTS if k != "id"))
+        _take(changes, event_name, UPDATABLE)
         t.update(changes)
         data = {"task_id": tid, "task": t, "changes": dict(changes)}
     elif event_name == COMMENT:
@@ -356,8 +362,11 @@ def plan_deliveries(events: Sequence[Mapping[str, Any]], order: Sequence[int] = 
 def delivery_plans(events: Sequence[Mapping[str, Any]], *, max_duplicates: int = 3,
                    max_spoilt: int = 2, reorder: bool = True,
                    path: str = "/hook") -> st.SearchStrategy[DeliveryPlan]:
-    """Deliveries of `events` with exact duplicates (right after, later, earlier), reordering,
-    malformed or incomplete bodies and wrong or missing tokens; shrinks to the clean plan."""
+    """Deliveries of `events` with duplicates, reordering, spoilt bodies and bad tokens (I1).
+
+    Duplicates are exact and land right after, later or earlier; the plan shrinks to each
+    event delivered once, in order, with the right token.
+    """
     events = [copy.deepcopy(dict(e)) for e in events]
     n = len(events)
     if n == 0:

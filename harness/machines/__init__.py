@@ -1,16 +1,21 @@
 """The state machines: focused ones that reach one class of defect fast, and a combined one.
 
 Each is a RuleBasedStateMachine over the same action language (harness/steps.py) and the
-same checkers (harness/invariants); they differ only in where they start and which rule
-families they mix in.
+same checkers (harness/invariants). Focused machines start from a scene (a card already
+part-way through the pipeline) and use composite rules — a mis-click or trick followed by a
+runner — so a defect is one or two rule draws away, which is what lets the bounded `ci`
+profile find it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, rule
+from hypothesis.stateful import initialize, precondition, rule
 
 from harness.machines import draws, scenes
+from harness.machines.base import FuzzMachine
 from harness.machines.rules import (
     DeliveryRules,
     FaultRules,
@@ -22,9 +27,45 @@ from harness.machines.rules import (
     cards,
 )
 
+VIA = ("deliver", "orchestrate", "poll", "cli", "run_agent")
 
-class GovernanceMachine(HumanRules, RunnerRules, DeliveryRules, TrickRules, ModelRules):
-    """Ratchet and path safety: locked artifacts, aliases, symlinks, manifests, card text."""
+
+class Focused(FuzzMachine):
+    """Helpers shared by the focused machines: move a card, then let one runner act."""
+
+    def process(self, card: int, via: str) -> None:
+        """Let the runner `via` act on the board as it now stands."""
+        if via == "deliver":
+            self.run_step("deliver", copies=1)
+        elif via == "orchestrate":
+            self.run_step("orchestrate")
+        elif via == "poll":
+            self.run_step("poll", ticks=1)
+        elif via == "cli" and self.world.target.cli_scripts:
+            script = self.world.target.cli_scripts[0]
+            self.run_step("cli", script=script, args=self.world.target.cli_argv(script, card))
+        else:
+            agent = self.agent_for(card)
+            if agent:
+                self.run_step("run_agent", agent=agent, card=card)
+
+    def agent_for(self, card: int) -> str | None:
+        task = self.world.kanboard.task(card)
+        if not task:
+            return None
+        return self.world.target.triggers.get(self.world.kanboard.column_title(task["column_id"]) or "")
+
+    def move_then(self, card: int, column: str, via: str) -> None:
+        self.run_step("move", card=card, column=column)
+        self.process(card, via)
+
+    def stage(self, name: str) -> str:
+        return self.column(name)
+
+
+class GovernanceMachine(Focused):
+    """Ratchet and path safety: locked artifacts vs deletes, aliases, symlinks, manifests,
+    hostile dirnames and model answers, through every entrypoint."""
 
     checks = ("G1", "G3", "G4")
 
@@ -32,8 +73,37 @@ class GovernanceMachine(HumanRules, RunnerRules, DeliveryRules, TrickRules, Mode
     def approved_design(self) -> int:
         return scenes.epic_through(self, "Design Approved")
 
+    @rule(card=cards, stage=draws.writer_stages(), via=st.sampled_from(VIA))
+    def retrigger(self, card: int, stage: str, via: str) -> None:
+        """A mis-click back into a column whose agent writes an artifact."""
+        self.move_then(card, self.stage(stage), via)
 
-class RalphMachine(RunnerRules, TrickRules, ModelRules):
+    @rule(card=cards, trick=draws.tricks(), stage=draws.writer_stages(), via=st.sampled_from(VIA))
+    def tamper_then_retrigger(self, card: int, trick: dict[str, Any], stage: str, via: str) -> None:
+        """A file trick on the workspace, then the card re-enters a writer's column."""
+        self.run_step("trick", card=card, **trick)
+        self.move_then(card, self.stage(stage), via)
+
+    @rule(card=cards, dirname=draws.dirnames(), stage=draws.writer_stages(), via=st.sampled_from(VIA))
+    def rename_then_retrigger(self, card: int, dirname: str, stage: str, via: str) -> None:
+        """`dirname` edited after locking (valid or hostile), then an agent runs."""
+        self.run_step("set_metadata", card=card, name="dirname", value=dirname)
+        self.move_then(card, self.stage(stage), via)
+
+    @rule(card=cards, answer=draws.writer_answers(), stage=draws.writer_stages(), via=st.sampled_from(VIA))
+    def model_then_retrigger(self, card: int, answer: tuple[str, str, str], stage: str, via: str) -> None:
+        """The model answers badly (junk or hostile paths), then its agent runs."""
+        role, label, text = answer
+        self.run_step("llm", role=role, answer=text, label=label)
+        self.move_then(card, self.stage(stage), via)
+
+    @rule(card=cards, column=draws.any_column(), via=st.sampled_from(VIA))
+    def misclick(self, card: int, column: int, via: str) -> None:
+        """Any column at all, approvals skipped included, then a runner."""
+        self.move_then(card, self.columns[column % len(self.columns)], via)
+
+
+class RalphMachine(Focused):
     """Ralph against hostile code: tests must not change, commits must not touch tests/."""
 
     checks = ("G1", "G2", "G4")
@@ -43,48 +113,71 @@ class RalphMachine(RunnerRules, TrickRules, ModelRules):
         _, child = scenes.child_at_ralph(self)
         return child
 
-    @rule(answer=draws.coder_answers(), card=cards, how=st.sampled_from(["orchestrate", "run_agent", "poll"]))
-    def ralph_with_answer(self, answer: tuple[str, str, str], card: int, how: str) -> None:
+    @rule(card=cards, answer=draws.coder_answers(), via=st.sampled_from(VIA))
+    def ralph_runs(self, card: int, answer: tuple[str, str, str], via: str) -> None:
+        """The coder model's next answer is drawn, then Ralph runs (a new epoch if needed)."""
         role, label, text = answer
         self.run_step("llm", role=role, answer=text, label=label)
-        if how == "run_agent":
-            self.run_step("run_agent", agent="ralph", card=card)
-        elif how == "poll":
-            self.run_step("poll", ticks=1)
-        else:
-            self.run_step("orchestrate")
+        self.run_step("move", card=card, column=self.stage("Tests Approved"))
+        self.move_then(card, self.stage("Ralph Loop"), via)
+
+    @rule(card=cards, trick=draws.tricks())
+    def tamper(self, card: int, trick: dict[str, Any]) -> None:
+        self.run_step("trick", card=card, **trick)
 
 
-class SpawnerMachine(HumanRules, RunnerRules, FaultRules, TrickRules):
-    """Fan-out under reruns, partial failures, lost responses and floods."""
+class SpawnerMachine(Focused):
+    """Fan-out under reruns, partial failures, lost responses, human deletions and floods."""
 
     checks = ("I2", "I3", "G4")
 
     @initialize(target=cards, prd=draws.prd_texts())
-    def approved_plan(self, prd: str) -> int:
+    def planned_epic(self, prd: str) -> int:
         return scenes.epic_through(self, "Planning Draft", prd_text=prd)
 
-    @rule(card=cards, fault=draws.spawner_faults(), how=st.sampled_from(["orchestrate", "run_agent", "poll"]))
-    def spawn_with_fault(self, card: int, fault, how: str) -> None:
-        self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
-        if how == "run_agent":
-            self.run_step("run_agent", agent="spawner", card=card)
-        elif how == "poll":
-            self.run_step("poll", ticks=1)
-        else:
-            self.run_step("orchestrate")
+    def _respawn(self, card: int, via: str) -> None:
+        task = self.world.kanboard.task(card)
+        if task and self.world.kanboard.column_title(task["column_id"]) == self.stage("Plan Approved"):
+            self.run_step("move", card=card, column=self.stage("Planning Draft"))
+        self.move_then(card, self.stage("Plan Approved"), via)
+
+    @rule(card=cards, faults=st.lists(draws.spawner_faults(), max_size=2), via=st.sampled_from(VIA))
+    def spawn(self, card: int, faults: list[Any], via: str) -> None:
+        """Faults planned on the fan-out's calls, then the epic (re-)enters Plan Approved."""
+        for fault in faults:
+            self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
+        self._respawn(card, via)
+
+    @rule(card=cards, prd=draws.prd_texts(), via=st.sampled_from(VIA))
+    def replan(self, card: int, prd: str, via: str) -> None:
+        """The plan changes between runs (a new PM answer), then it is approved again."""
+        self.run_step("llm", role="pm", answer=prd, label="drawn prd.json")
+        self.move_then(card, self.stage("Planning Draft"), via)
+        self._respawn(card, via)
+
+    @rule(card=cards, index=st.integers(0, 5))
+    def delete_link(self, card: int, index: int) -> None:
+        self.run_step("delete_link", card=card, index=index)
+
+    @precondition(lambda self: len(self.world.kanboard.tasks()) > 1)
+    @rule(index=st.integers(0, 30))
+    def delete_child(self, index: int) -> None:
+        tasks = sorted(int(t["id"]) for t in self.world.kanboard.tasks())[1:]
+        self.run_step("delete_card", card=tasks[index % len(tasks)])
 
     @rule(card=cards, data=st.data())
     def spawners_race(self, card: int, data: st.DataObject) -> None:
+        self.run_step("move", card=card, column=self.stage("Planning Draft"))
+        self.run_step("move", card=card, column=self.stage("Plan Approved"))
         runners = [{"entry": "run_agent", "agent": "spawner", "card": card}, {"entry": "orchestrate"}]
 
-        def choose(names):
+        def choose(names: Any) -> int:
             return data.draw(st.integers(0, len(names) - 1), label="turn")
 
         self.run_step("race", runners=runners, choose=choose, label="two spawner runs")
 
 
-class WebhookMachine(HumanRules, RunnerRules, DeliveryRules, RaceRules, FaultRules):
+class WebhookMachine(Focused):
     """Webhook + orchestrator + poller: duplicates, reorderings, races and read failures."""
 
     checks = ("I1", "I4", "G3", "G4")
@@ -93,18 +186,69 @@ class WebhookMachine(HumanRules, RunnerRules, DeliveryRules, RaceRules, FaultRul
     def epic(self) -> int:
         return scenes.new_epic(self)
 
+    @rule(card=cards, column=draws.any_column(), copies=st.integers(1, 3), token=draws.tokens())
+    def move_and_deliver(self, card: int, column: int, copies: int, token: str) -> None:
+        """A move (any column), then Kanboard's webhooks for it delivered, maybe more than once."""
+        self.run_step("move", card=card, column=self.columns[column % len(self.columns)])
+        from harness.steps import pending_webhooks
+
+        while pending_webhooks(self.world):
+            self.run_step("deliver", copies=copies, token=token)
+
+    @rule(card=cards, column=draws.any_column(), via=st.sampled_from(VIA))
+    def move_and_process(self, card: int, column: int, via: str) -> None:
+        self.move_then(card, self.columns[column % len(self.columns)], via)
+
+    @rule(index=st.integers(0, 20))
+    def redeliver(self, index: int) -> None:
+        if self.world.delivered:
+            self.run_step("redeliver", index=index)
+
+    @rule(body=draws.malformed_bodies())
+    def deliver_malformed(self, body: str) -> None:
+        self.run_step("deliver_raw", body=body)
+
+    @rule(fault=draws.read_faults(), via=st.sampled_from(VIA), card=cards)
+    def fault_then_process(self, fault: Any, via: str, card: int) -> None:
+        """A Kanboard read fails (error, false, timeout), then the same card is processed again."""
+        self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
+        self.process(card, via)
+        self.process(card, "orchestrate")
+
+    @rule(card=cards, column=draws.any_column(), kinds=draws.race_kinds(), data=st.data())
+    def move_then_race(self, card: int, column: int, kinds: tuple[str, str], data: st.DataObject) -> None:
+        """A move, then two runners react to it at once, their Kanboard calls interleaved."""
+        self.run_step("move", card=card, column=self.columns[column % len(self.columns)])
+        from harness.steps import pending_webhooks
+
+        pending = [p for p in pending_webhooks(self.world) if p.get("event_name") == "task.move.column"]
+        runners: list[dict[str, Any]] = []
+        for kind in kinds:
+            if kind == "webhook":
+                if pending:
+                    runners.append({"entry": "webhook", "payload": pending[-1]})
+            else:
+                runners.append({"entry": kind})
+        if len(runners) < 2:
+            return
+
+        def choose(names: Any) -> int:
+            return data.draw(st.integers(0, len(names) - 1), label="turn")
+
+        self.run_step("race", runners=runners, choose=choose, label=" + ".join(kinds))
+
 
 class CombinedMachine(
     HumanRules, RunnerRules, DeliveryRules, RaceRules, FaultRules, TrickRules, ModelRules
 ):
-    """Every actor at once: the nightly machine."""
+    """Every actor at once, one action per rule: the nightly machine."""
 
     @initialize(target=cards)
     def epic(self) -> int:
         return scenes.new_epic(self)
 
 
-MACHINES = {
+MACHINES: dict[str, type[FuzzMachine]] = {
     "governance": GovernanceMachine,
     "ralph": RalphMachine,
     "spawner": SpawnerMachine,

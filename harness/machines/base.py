@@ -7,6 +7,7 @@ same action language serves generation, replay files and regression tests.
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from hypothesis.stateful import RuleBasedStateMachine, invariant
@@ -18,7 +19,7 @@ from harness.violation import InvariantViolation
 from harness.world import World
 
 
-STATS = {"examples": 0, "steps": 0}  # what ran in this process, for "held over N runs"
+STATS: dict[str, Any] = {"examples": 0, "steps": 0, "first_violation_at": None}  # for reports/benchmarks
 
 
 class FuzzMachine(RuleBasedStateMachine):
@@ -54,21 +55,22 @@ class FuzzMachine(RuleBasedStateMachine):
         for checker in self.checkers:
             violations = checker.check(self.world)
             if violations:
+                if STATS["first_violation_at"] is None:
+                    STATS["first_violation_at"] = time.monotonic()
                 error = InvariantViolation(violations[0])
                 error.trace = self.trace(violations[0])  # type: ignore[attr-defined]
                 raise error
 
     def trace(self, violation: Any = None) -> dict[str, Any]:
-        """Everything a replay file and a report need about this run so far."""
-        target = self.world.target
+        """Everything a replay file and a report need about this run so far (live objects)."""
         return {
             "target": CONFIG.target,
-            "target_version": getattr(target, "version", ""),
+            "target_version": getattr(self.world.target, "version", ""),
             "machine": type(self).__name__,
             "face": CONFIG.face,
             "steps": list(self.steps),
-            "violation": violation.to_json() if violation is not None else None,
-            "journal": self.world.journal.to_json(),
+            "violation": violation,
+            "journal": self.world.journal.events(),
         }
 
     def teardown(self) -> None:

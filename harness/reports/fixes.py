@@ -126,7 +126,7 @@ _G2 = Fix(
     "Ralph changed a locked test",
     "snapshot tests/ by content hash before the run and compare after it (staged and unstaged); "
     "restore and fail the run on any difference; commit only src/",
-    f"{REF}/ralph.py",
+    f"{REF}/ralph_guard.py",
     _G2_SNAPSHOT,
 )
 _G3 = Fix(
@@ -139,7 +139,7 @@ _G4 = Fix(
     "card content escapes the workspace or reaches a shell",
     "validate card-derived names against an allow-list, resolve and require paths inside the "
     "workspace, pass subprocess arguments as a list without shell=True and end options with `--`",
-    f"{REF}/workspace.py",
+    f"{REF}/cards.py",
     _G4_ARGV,
 )
 _I1 = Fix(
@@ -166,17 +166,26 @@ _I4 = Fix(
     "concurrent runners duplicate work",
     "take a per-card lease with expiry (one writer wins, re-read after write) before running an "
     "agent; never read-modify-write tags without re-checking",
-    f"{REF}/runner.py",
+    f"{REF}/leases.py",
     _I4_LEASE,
 )
 _ERROR_AS_EMPTY = Fix(
     "Kanboard error read as an empty answer",
     "treat a failed getTaskTags/getTaskMetadata call as an error and stop, never as 'no tags' "
     "or 'no metadata'; retry or fail the card visibly",
-    f"{REF}/runner.py",
+    f"{REF}/board.py",
 )
 
-DEFAULTS: dict[str, Fix] = {"G1": _G1, "G2": _G2, "G3": _G3, "G4": _G4, "I1": _I1, "I2": _I2, "I3": _I3, "I4": _I4}
+DEFAULTS: dict[str, Fix] = {
+    "G1": _G1,
+    "G2": _G2,
+    "G3": _G3,
+    "G4": _G4,
+    "I1": _I1,
+    "I2": _I2,
+    "I3": _I3,
+    "I4": _I4,
+}
 
 BY_MODE: dict[tuple[str, str], Fix] = {
     ("G1", "lock-if-exists"): Fix(
@@ -228,26 +237,26 @@ BY_MODE: dict[tuple[str, str], Fix] = {
         "test guard looks only at staged changes",
         "compare content hashes of tests/ before and after the run (covers unstaged and "
         "untracked edits), not `git diff --cached`",
-        f"{REF}/ralph.py",
+        f"{REF}/ralph_guard.py",
         _G2_SNAPSHOT,
     ),
     ("G2", "self-commit"): Fix(
         "code under test commits its own changes",
         "check tests/ against the snapshot after the code under test ran and inspect every commit "
         "the run made (`git diff --name-only BASE..HEAD -- tests/`); reset on any hit",
-        f"{REF}/ralph.py",
+        f"{REF}/ralph_run.py",
         _G2_SNAPSHOT,
     ),
     ("G2", "new-test-file"): Fix(
         "a new file appears under tests/",
         "treat tests/ as a closed set: any added, removed or changed file fails the run",
-        f"{REF}/ralph.py",
+        f"{REF}/ralph_guard.py",
         _G2_SNAPSHOT,
     ),
     ("G2", "git-add-all"): Fix(
         "`git add .` stages test changes",
         "stage only src/ (`git add -- src/`) and verify the staged set before committing",
-        f"{REF}/ralph.py",
+        f"{REF}/ralph_git.py",
         _G2_SNAPSHOT,
     ),
     ("G3", "gate-skipped"): Fix(
@@ -260,18 +269,18 @@ BY_MODE: dict[tuple[str, str], Fix] = {
         "card text reaches a file path unchecked",
         "validate dirname and story ids against an allow-list and require every resolved path to "
         "lie inside the workspace",
-        f"{REF}/workspace.py",
+        f"{REF}/cards.py",
     ),
     ("G4", "shell-string"): Fix(
         "card text reaches a shell command",
         "pass subprocess arguments as a list, never shell=True or one string with card text",
-        f"{REF}/ralph.py",
+        f"{REF}/ralph_git.py",
         _G4_ARGV,
     ),
     ("G4", "option-injection"): Fix(
         "card text can be read as a command option",
         "reject names starting with `-` and end options with `--` before card-derived arguments",
-        f"{REF}/ralph.py",
+        f"{REF}/ralph_git.py",
         _G4_ARGV,
     ),
     ("I1", "duplicate-delivery"): _I1,
@@ -285,19 +294,19 @@ BY_MODE: dict[tuple[str, str], Fix] = {
         "children recognised by link only",
         "recognise children by every marker (link, atomic_id/parent_id metadata, title prefix, "
         "'Parent: #N' text) before creating one",
-        f"{REF}/spawner.py",
+        f"{REF}/spawn_scan.py",
         _I2_MARKER,
     ),
     ("I2", "rollback-ignored"): Fix(
         "rollback result ignored after a partial failure",
         "check each removeTask result, re-read the board, and leave a failed tag and comment when "
         "an orphan remains",
-        f"{REF}/spawner.py",
+        f"{REF}/spawn_board.py",
     ),
     ("I2", "lost-response"): Fix(
         "a lost response makes the spawner create the child again",
         "after an error on a create call, look the child up by its marker before retrying",
-        f"{REF}/spawner.py",
+        f"{REF}/spawn_scan.py",
         _I2_MARKER,
     ),
     ("I3", "cap-per-run"): Fix(
@@ -313,14 +322,14 @@ BY_MODE: dict[tuple[str, str], Fix] = {
     ("I4", "no-lease"): Fix(
         "check-then-set without a lease",
         "take a per-card lease with expiry before running an agent; the loser of the race backs off",
-        f"{REF}/runner.py",
+        f"{REF}/leases.py",
         _I4_LEASE,
     ),
     ("I4", "lost-update"): Fix(
         "read-modify-write of tags loses another runner's update",
         "re-read tags immediately before setTaskTags under the card's lease and merge, never "
         "write back a stale copy",
-        f"{REF}/runner.py",
+        f"{REF}/leases.py",
     ),
     ("I4", "error-as-empty"): _ERROR_AS_EMPTY,
 }

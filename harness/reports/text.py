@@ -30,7 +30,13 @@ def one_line(value: Any, limit: int = MAX_FIELD) -> str:
             out.append(ch)
         else:
             code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
     shown = "".join(out)
     if limit and len(shown) > limit:
         shown = shown[: limit - 1] + "…"
@@ -70,11 +76,15 @@ def _what(event: Event) -> str:
         op = d.get("op", "?")
         path = one_line(d.get("path", "?"))
         if d.get("dst") is not None:
-            return f"{who} {op} {path} -> {one_line(d['dst'])}"
-        return f"{who} {op} {path}"
+            return f"{op} {path} -> {one_line(d['dst'])} by {who}"
+        return f"{op} {path} by {who}"
     if kind == j.CALL:
         params = d.get("params") or {}
-        shown = ", ".join(f"{k}={one_line(repr(params[k]), 40)}" for k in sorted(params)) if isinstance(params, Mapping) else one_line(params, 60)
+        shown = (
+            ", ".join(f"{k}={one_line(repr(params[k]), 40)}" for k in sorted(params))
+            if isinstance(params, Mapping)
+            else one_line(params, 60)
+        )
         outcome = d.get("outcome", "?")
         fault = f", planned fault {d['fault']}" if d.get("fault") else ""
         return f"{who} called {d.get('method', '?')}({shown}) -> {outcome}{fault}"
@@ -86,16 +96,28 @@ def _what(event: Event) -> str:
         return f"{who} launched `{one_line(cmd)}`{shell}{cwd}"
     if kind == j.AGENT:
         phase = d.get("phase", "?")
-        verb = "started" if phase == "start" else f"finished (ok={d.get('ok')})" if phase == "end" else phase
+        verb = (
+            "started"
+            if phase == "start"
+            else f"finished (ok={d.get('ok')})"
+            if phase == "end"
+            else phase
+        )
         return f"{who} {verb} agent {d.get('agent', '?')} on card #{d.get('task_id', '?')}"
     if kind == j.ENTRY:
         err = f" (error: {one_line(d['error'])})" if d.get("error") else ""
         return f"entrypoint {d.get('entrypoint', '?')} {d.get('phase', '?')}{err}"
     if kind == j.WEBHOOK:
-        return f"Kanboard emitted webhook {d.get('event_name', '?')} for card #{d.get('task_id', '?')}"
+        return (
+            f"Kanboard emitted webhook {d.get('event_name', '?')} for card #{d.get('task_id', '?')}"
+        )
     if kind == j.HUMAN:
-        rest = ", ".join(f"{k}={one_line(repr(d[k]), 40)}" for k in sorted(d) if k not in ("action", "task_id"))
-        return f"human {d.get('action', '?')} card #{d.get('task_id', '?')}" + (f" ({rest})" if rest else "")
+        rest = ", ".join(
+            f"{k}={one_line(repr(d[k]), 40)}" for k in sorted(d) if k not in ("action", "task_id")
+        )
+        return f"human {d.get('action', '?')} card #{d.get('task_id', '?')}" + (
+            f" ({rest})" if rest else ""
+        )
     if kind == j.STEP:
         return f"step: {one_line(d.get('text') or d.get('rule', '?'))}"
     if kind == j.LLM:

@@ -57,7 +57,7 @@ class Trace:
 
 @functools.lru_cache(maxsize=1)
 def harness_version() -> str:
-    """"agentleeops-fuzz <version>", from the installed metadata or the checkout's pyproject."""
+    """The creator stamp, e.g. "agentleeops-fuzz 0.1.0": installed metadata, else pyproject."""
     name = "agentleeops-fuzz"
     try:
         from importlib.metadata import PackageNotFoundError, version
@@ -92,16 +92,37 @@ def make_trace(
         machine=machine,
         seed=seed,
         face=face,
-        steps=[{"rule": s["rule"], "args": dict(s.get("args") or {}), "text": s.get("text", "")} for s in steps],
-        violation=None if violation is None else violation.to_json(),
-        journal=[e.to_json() for e in journal],
+        steps=[
+            {"rule": s["rule"], "args": dict(s.get("args") or {}), "text": s.get("text", "")}
+            for s in steps
+        ],
+        # Evidence and details only explain the failure: odd values are shown, not refused.
+        violation=None if violation is None else _explainable(violation.to_json()),
+        journal=[_explainable(e.to_json()) for e in journal],
         hypothesis_program=hypothesis_program,
     )
     try:  # JSON's own view of the values (tuples -> lists, int keys -> str), as load() will see them
-        data = json.loads(json.dumps(trace_to_json(trace), allow_nan=False, default=repr))
-    except ValueError as exc:
+        data = json.loads(json.dumps(trace_to_json(trace), allow_nan=False))
+    except (TypeError, ValueError) as exc:  # steps drive the replay, so they must be exact
         raise TraceError(f"cannot record trace: {exc}") from None
     return trace_from_json(data)
+
+
+def _explainable(value: Any) -> Any:
+    """Plain JSON for values that are only shown: sets sorted, bytes decoded, others repr()."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): _explainable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_explainable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_explainable(v) for v in value), key=repr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return repr(value)
 
 
 # -- JSON <-> Trace --------------------------------------------------------------------------
@@ -160,7 +181,9 @@ def load(path: str | Path) -> Trace:
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise TraceError(f"trace {path} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise TraceError(
+            f"trace {path} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     except ValueError as exc:
         raise TraceError(f"trace {path} is not JSON: {exc}") from None
     return _labelled(path, trace_from_json, data)
@@ -187,7 +210,13 @@ def trace_from_json(data: Any) -> Trace:
 def event_from_json(data: Mapping[str, Any]) -> Event:
     """An Event from Event.to_json() output (checked)."""
     _check_event(data, "event")
-    return Event(seq=data["seq"], kind=data["kind"], actor=data["actor"], step=data["step"], data=data["data"])
+    return Event(
+        seq=data["seq"],
+        kind=data["kind"],
+        actor=data["actor"],
+        step=data["step"],
+        data=data["data"],
+    )
 
 
 def violation_from_json(data: Mapping[str, Any]) -> Violation:
@@ -233,9 +262,14 @@ def _reject_constant(name: str) -> Any:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "object"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "object",
+    }.get(type(value), type(value).__name__)
 
 
 def _need(value: Any, types: type | tuple[type, ...], what: str, where: str) -> None:
@@ -248,7 +282,9 @@ def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
-def _need_keys(data: Mapping[str, Any], required: Iterable[str], where: str, *, exact: bool) -> None:
+def _need_keys(
+    data: Mapping[str, Any], required: Iterable[str], where: str, *, exact: bool
+) -> None:
     for key in required:
         if key not in data:
             raise TraceError(f"missing field '{where}{key}'")
@@ -265,9 +301,13 @@ def _check_trace(data: Any) -> None:
     if "format" not in data:
         raise TraceError(f"missing field 'format' (expected \"{FORMAT}\")")
     if not isinstance(fmt, str) or not fmt.startswith(f"{FORMAT_NAME}/"):
-        raise TraceError(f"not an agentleeops-fuzz trace: format is {json.dumps(fmt)[:80]}, expected \"{FORMAT}\"")
+        raise TraceError(
+            f'not an agentleeops-fuzz trace: format is {json.dumps(fmt)[:80]}, expected "{FORMAT}"'
+        )
     if fmt != FORMAT:
-        raise TraceError(f"unsupported trace format version \"{fmt[:60]}\": this harness reads \"{FORMAT}\"")
+        raise TraceError(
+            f'unsupported trace format version "{fmt[:60]}": this harness reads "{FORMAT}"'
+        )
     _need_keys(data, _FIELDS, "", exact=True)
     for key, (types, what) in _FIELDS.items():
         _need(data[key], types, what, key)
@@ -275,7 +315,9 @@ def _check_trace(data: Any) -> None:
         if not data[key]:
             raise TraceError(f"field '{key}' must not be empty")
     if data["face"] not in FACES:
-        raise TraceError(f"field 'face' must be one of {', '.join(FACES)}, got {json.dumps(data['face'])[:60]}")
+        raise TraceError(
+            f"field 'face' must be one of {', '.join(FACES)}, got {json.dumps(data['face'])[:60]}"
+        )
     for i, step in enumerate(data["steps"]):
         where = f"steps[{i}]"
         _need(step, dict, "an object", where)
@@ -292,10 +334,14 @@ def _check_trace(data: Any) -> None:
 
 def _check_violation(data: Any, where: str) -> None:
     _need(data, dict, "an object", where)
-    _need_keys(data, ("invariant", "message", "component", "evidence", "details"), f"{where}.", exact=False)
+    _need_keys(
+        data, ("invariant", "message", "component", "evidence", "details"), f"{where}.", exact=False
+    )
     _need(data["invariant"], str, "a string", f"{where}.invariant")
     if data["invariant"] not in SEVERITY:
-        raise TraceError(f"field '{where}.invariant' must be one of {', '.join(sorted(SEVERITY))}, got {json.dumps(data['invariant'])[:40]}")
+        raise TraceError(
+            f"field '{where}.invariant' must be one of {', '.join(sorted(SEVERITY))}, got {json.dumps(data['invariant'])[:40]}"
+        )
     for key in ("message", "component"):
         _need(data[key], str, "a string", f"{where}.{key}")
     for key in ("severity", "title"):  # derived from the invariant; written for readers
@@ -314,7 +360,9 @@ def _check_event(data: Any, where: str) -> None:
     _need(data["seq"], int, "an integer", f"{where}.seq")
     _need(data["kind"], str, "a string", f"{where}.kind")
     if data["kind"] not in KINDS:
-        raise TraceError(f"field '{where}.kind' must be a journal event kind, got {json.dumps(data['kind'])[:40]}")
+        raise TraceError(
+            f"field '{where}.kind' must be a journal event kind, got {json.dumps(data['kind'])[:40]}"
+        )
     _need(data["actor"], str, "a string", f"{where}.actor")
     _need(data["step"], int, "an integer", f"{where}.step")
     _need(data["data"], dict, "an object", f"{where}.data")

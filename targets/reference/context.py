@@ -55,6 +55,9 @@ class AgentContext:
     tmp: Path  # sandbox temp: scratch copies live here
     fanout_cap: int = 20
     columns: dict[str, int] = field(default_factory=dict)  # column title -> id
+    # Added by the runner (optional for agents that do not need them):
+    fields: dict[str, str] = field(default_factory=dict)  # dirname, context_mode, ... as read
+    column: str = ""  # title of the card's column at dispatch
 
 
 @dataclass

@@ -61,10 +61,7 @@ def card_text(value: Any, what: str, limit: int, *, one_line: bool = False) -> s
     if not isinstance(value, str):
         raise PrdError(f"{what} is not a string")
     text = _CARD_REF.sub("no. ", value)
-    if one_line:
-        text = _CONTROL.sub(" ", text).strip()
-    else:
-        text = text.replace("\x00", "")
+    text = _CONTROL.sub(" ", text).strip() if one_line else text.replace("\x00", "")
     return text[:limit]
 
 

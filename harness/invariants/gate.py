@@ -1,0 +1,93 @@
+"""G3 (per-step form) – no entrypoint runs an agent whose upstream artifacts are not locked.
+
+Upstream artifacts come from the target's optional `upstream` mapping (agent name ->
+workspace-relative glob patterns that must be locked when that agent starts); without one,
+invariants.md's example: Ralph needs its tests locked (`tests/test_*.py`), the spawner its
+plan (`prd.json`). A pattern is satisfied when at least one locked artifact of the card's
+workspace matches it. Locks are what `Target.locked_artifacts` said before or after the
+step, remembered until a human unlocks the card (a corrupted manifest is not "unlocked").
+The differential form (same situation through each entrypoint) is harness/differential.py.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from harness import journal as jr
+from harness.invariants.base import Checker, WorldView, as_int, card_workspaces, workspace_of
+from harness.invariants.history import History
+from harness.journal import Event
+from harness.violation import Violation
+
+DEFAULT_UPSTREAM: Mapping[str, tuple[str, ...]] = {
+    "ralph": ("tests/test_*.py",),
+    "spawner": ("prd.json",),
+}
+
+
+def upstream_of(target: object) -> Mapping[str, tuple[str, ...]]:
+    declared = getattr(target, "upstream", None)
+    if isinstance(declared, Mapping):
+        return {str(k): tuple(v) if not isinstance(v, str) else (v,) for k, v in declared.items()}
+    return DEFAULT_UPSTREAM
+
+
+class G3Gate(Checker):
+    invariant = "G3"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history = History()
+        self.pre_ws: dict[int, Path] = {}
+        self.seen: dict[str, set[str]] = {}  # workspace -> rel paths ever locked (until unlock)
+        self.ws_cards: dict[str, set[int]] = {}
+
+    def _learn(self, world: WorldView) -> None:
+        for card, ws in card_workspaces(world).items():
+            self.ws_cards.setdefault(str(ws), set()).add(card)
+        for ws in sorted(self.ws_cards):
+            try:
+                locked = world.target.locked_artifacts(Path(ws)) or {}
+            except Exception:
+                locked = {}
+            self.seen.setdefault(ws, set()).update(str(rel) for rel in locked)
+
+    def before_step(self, world: WorldView) -> None:
+        self.pre_ws = card_workspaces(world)
+        self._learn(world)
+
+    def examine(self, world: WorldView, events: Sequence[Event]) -> list[Violation]:
+        upstream = upstream_of(world.target)
+        starts = []
+        for event in events:
+            if event.kind == jr.HUMAN and str(event.data.get("action")) == "unlock":
+                card = as_int(event.data.get("task_id"))
+                for ws, cards in self.ws_cards.items():
+                    if card is None or card in cards:
+                        self.seen[ws] = set()
+            run = self.history.feed(world, event)
+            if run is not None and run.start is event and run.agent in upstream:
+                starts.append(run)
+        if not starts:
+            self._learn(world)
+            return []
+        self._learn(world)
+        found: list[Violation] = []
+        for run in starts:
+            ws = self.pre_ws.get(run.task_id) or workspace_of(world, run.task_id)
+            locked = self.seen.get(str(ws), set()) if ws is not None else set()
+            missing = [p for p in upstream[run.agent]
+                       if not any(fnmatch.fnmatchcase(rel, p) for rel in locked)]
+            if not missing:
+                continue
+            via = run.entrypoint or "no entrypoint"
+            found += self.violation(
+                ("gate", run.start.seq),
+                f"card #{run.task_id}: {via} ran {run.agent} although {', '.join(missing)} "
+                f"{'was' if len(missing) == 1 else 'were'} never locked (approved)",
+                f"{via}:{run.agent}", [run.start] + ([run.entry] if run.entry else []),
+                task_id=run.task_id, agent=run.agent, missing=missing, entrypoint=via,
+            )
+        return found

@@ -1,0 +1,221 @@
+"""G2 – Ralph cannot change tests.
+
+For every Ralph run (AGENT events with agent "ralph"), the state of the card's workspace
+`tests/` before the step in which the run started is its baseline. After every step while
+the run is open, and once after it ends:
+  - the content snapshot of tests/ equals the baseline (no edit, removal, new file, symlink
+    swap; caches like __pycache__ excepted): this also sees what subprocesses did;
+  - no commit reachable from any ref now, and from none before, touches tests/;
+  - no porcelain status record under tests/ (staged, unstaged, untracked) appears that was
+    not there before the run (a stray `git add .` turns an old unstaged edit into a staged one).
+Paths a harness trick touched meanwhile are exempt, and their new state becomes the baseline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import journal as jr
+from harness.invariants.base import (
+    Checker,
+    WorldView,
+    card_workspaces,
+    event_component,
+    inside,
+    trick_scope,
+    workspace_of,
+)
+from harness.invariants.history import History, Run
+from harness.journal import Event
+from harness.snapshot import GitStatus, diff, git_refs, git_status, new_commits, snapshot
+from harness.violation import Violation
+
+RALPH = "ralph"
+TESTS = "tests"
+
+
+@dataclass
+class TestsState:
+    files: dict[str, str]  # rel (under tests/) -> file_state
+    status: GitStatus
+    refs: dict[str, str]
+
+
+class GitProbe:
+    """git status/refs of a workspace, recomputed only when git's files or tests/ changed."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[tuple[object, ...], GitStatus, dict[str, str]]] = {}
+
+    @staticmethod
+    def _key(ws: str, files: dict[str, str]) -> tuple[object, ...]:
+        parts: list[object] = []
+        git_dir = os.path.join(ws, ".git")
+        for name in ("index", "HEAD", "packed-refs", "refs/heads", "logs/HEAD", "info/exclude"):
+            try:
+                st = os.stat(os.path.join(git_dir, name))
+                parts.append((name, st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                parts.append((name, None))
+        try:
+            with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
+                parts.append(handle.read())
+        except OSError:
+            parts.append(None)
+        for name in (".gitignore", "tests/.gitignore"):
+            try:
+                st = os.stat(os.path.join(ws, name))
+                parts.append((name, st.st_mtime_ns, st.st_size))
+            except OSError:
+                parts.append((name, None))
+        digest = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+        parts.append(digest)
+        return tuple(parts)
+
+    def state(self, ws: str | Path) -> TestsState:
+        ws = os.fspath(ws)
+        files = snapshot(os.path.join(ws, TESTS))
+        if not os.path.isdir(os.path.join(ws, ".git")):
+            return TestsState(files, GitStatus(None, frozenset()), {})
+        key = self._key(ws, files)
+        cached = self._cache.get(ws)
+        if cached is None or cached[0] != key:
+            cached = (key, git_status(ws, TESTS), git_refs(ws))
+            self._cache[ws] = cached
+        return TestsState(files, cached[1], dict(cached[2]))
+
+
+@dataclass
+class Watch:
+    run: Run
+    workspace: str
+    baseline: TestsState
+
+
+class G2TestsGuard(Checker):
+    invariant = "G2"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history = History()
+        self.probe = GitProbe()
+        self.pre_ws: dict[int, Path] = {}
+        self.pre: dict[str, TestsState] = {}
+        self.watches: list[Watch] = []
+        self.window: list[Event] = []
+
+    def before_step(self, world: WorldView) -> None:
+        self.pre_ws = card_workspaces(world)
+        self.pre = {str(ws): self.probe.state(ws) for ws in sorted(set(self.pre_ws.values()))}
+
+    def examine(self, world: WorldView, events: Sequence[Event]) -> list[Violation]:
+        ended: list[Watch] = []
+        for event in events:
+            run = self.history.feed(world, event)
+            if run is None or run.agent != RALPH:
+                continue
+            if event.data.get("phase") == "start":
+                ws = self.pre_ws.get(run.task_id) or workspace_of(world, run.task_id)
+                if ws is None:
+                    continue
+                base = self.pre.get(str(ws)) or self.probe.state(ws)
+                baseline = TestsState(dict(base.files), base.status, dict(base.refs))
+                self.watches.append(Watch(run, str(ws), baseline))
+            else:
+                ended += [w for w in self.watches if w.run is run]
+        if not self.watches:
+            return []
+        found: list[Violation] = []
+        for watch in list(self.watches):
+            found += self._compare(world, watch, events)[:1]  # one finding per run and step
+        self.watches = [w for w in self.watches if w not in ended and w.run.end is None]
+        return found
+
+    def _compare(self, world: WorldView, watch: Watch, events: Sequence[Event]) -> list[Violation]:
+        ws = watch.workspace
+        tests_root = os.path.join(ws, TESTS)
+        run = watch.run
+        now = self.probe.state(ws)
+        base = watch.baseline
+        later = [e for e in events if e.seq > run.start.seq]
+        tricks = trick_scope(world, later)
+        mine = [e for e in later if run.contains(e)]
+        # effects other runners (or this one before/after the run) had on tests/: not Ralph's
+        others = [e for e in later if e.kind == jr.FILE and jr.is_system(e.actor) and not run.contains(e)]
+        exempt = {rel for rel in set(base.files) | set(now.files)
+                  if tricks.covers(os.path.join(tests_root, rel) if rel != "." else tests_root)
+                  or any(_under(e, os.path.join(tests_root, rel)) for e in others)}
+        if tricks.covers(tests_root):
+            exempt |= set(base.files) | set(now.files)
+        for rel in exempt:  # the trick's (or other runner's) result is the new baseline
+            if rel in now.files:
+                base.files[rel] = now.files[rel]
+            else:
+                base.files.pop(rel, None)
+        card = f"card #{run.task_id}"
+        evidence = self._evidence(watch, mine, tests_root)
+        component = event_component(evidence[0] if evidence else None, f"{run.actor}:ralph")
+        found: list[Violation] = []
+        written = [e for e in mine if e.kind == jr.FILE and e.data.get("op") not in ("chmod", "mkdir")
+                   and _under(e, tests_root)]
+        if written:
+            first = written[0]
+            found += self.violation(
+                ("wrote", run.start.seq),
+                f"{card}: Ralph's run wrote into tests/ ({first.data.get('op')} of "
+                f"{first.data.get('literal') or first.data.get('path')})",
+                event_component(first, component), written, path=first.data.get("path"),
+            )
+        change = diff(base.files, now.files)
+        if change:
+            found += self.violation(
+                ("files", run.start.seq),
+                f"{card}: Ralph's run changed tests/ ({change.describe()})",
+                component, evidence, changes=change.paths(),
+            )
+        touched_git = any(e.kind == jr.PROC or (e.kind == jr.FILE and _under(e, os.path.join(ws, ".git")))
+                          for e in mine)
+        commits = new_commits(ws, base.refs.values(), now.refs.values()) if now.refs and touched_git else []
+        for commit in commits:
+            touched = commit.touches(TESTS)
+            if touched:
+                found += self.violation(
+                    ("commit", run.start.seq),
+                    f"{card}: Ralph's run committed changes to tests/ ({', '.join(touched)} "
+                    f"in {commit.sha[:10]})",
+                    component, evidence, commit=commit.sha, paths=touched,
+                )
+                break
+        exempt_paths = {f"{TESTS}/{rel}" for rel in exempt}
+        fresh = [(path, rec) for path, rec in now.status.new_since(base.status)
+                 if path not in exempt_paths and not tricks.covers(os.path.join(ws, path))]
+        if fresh:
+            listed = ", ".join(f"{p} [{r.split(' ')[1] if ' ' in r else r}]" for p, r in fresh)
+            found += self.violation(
+                ("status", run.start.seq),
+                f"{card}: after Ralph's run git shows changes to tests/ that were not there "
+                f"before ({listed})",
+                component, evidence, status=fresh,
+            )
+        base.status = GitStatus(base.status.head, base.status.entries | {
+            (p, r) for p, r in now.status.entries
+            if p in exempt_paths or tricks.covers(os.path.join(ws, p))})
+        if not touched_git:
+            base.refs = dict(now.refs)  # commits made meanwhile were not this run's
+        return found
+
+    def _evidence(self, watch: Watch, mine: Sequence[Event], tests_root: str) -> list[Event]:
+        files = [e for e in mine if e.kind == jr.FILE and _under(e, tests_root)]
+        if files:
+            return files
+        procs = [e for e in mine if e.kind == jr.PROC]
+        return procs or [watch.run.start]
+
+
+def _under(event: Event, root: str) -> bool:
+    """A FILE event whose path or destination lies at or under `root`."""
+    return any(isinstance(event.data.get(k), str) and inside(event.data[k], root) for k in ("path", "dst"))

@@ -1,0 +1,199 @@
+"""Face B: Kanboard's JSON-RPC endpoint over real HTTP on 127.0.0.1, so the real `kanboard`
+client library (urllib) talks to the fake exactly as it talks to Kanboard.
+
+Paths: /jsonrpc.php (calls journaled as actor "system") and /r/<actor>/jsonrpc.php (as
+<actor>). Auth: HTTP Basic `jsonrpc` + the API token, 401 otherwise. The server is threading:
+each request is served in its own thread, where call hooks run (the scheduler's turns).
+Planned faults: `lost` closes the connection without answering once the call is applied (the
+client raises http.client.RemoteDisconnected); `timeout` withholds the answer until the
+client hangs up after its own timeout (at most HOLD_SECONDS), then closes likewise.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hmac
+import os
+import socket
+import tempfile
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+import kanboard
+
+from harness.kanboard import boards
+from harness.kanboard.faults import TIMEOUT
+
+if TYPE_CHECKING:
+    from harness.kanboard.facade import FakeKanboard
+
+HOLD_SECONDS = 30.0  # the longest a timed-out answer is withheld before the server gives up
+ENDPOINT = "jsonrpc.php"
+SYSTEM_ACTOR = "system"
+
+
+class KanboardServer:
+    """A running HTTP face; `stop()` it or use it as a context manager."""
+
+    def __init__(self, fake: FakeKanboard, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.fake = fake
+        self._stopping = threading.Event()
+        self._httpd = _HTTPServer((host, port), _make_handler(self))
+        self.host, self.port = self._httpd.server_address[:2]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
+            name=f"fake-kanboard:{self.port}", daemon=True,
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/{ENDPOINT}"
+
+    @property
+    def token(self) -> str:
+        return self.fake.api_token
+
+    @property
+    def user(self) -> str:
+        return boards.API_USER
+
+    @property
+    def running(self) -> bool:
+        return not self._stopping.is_set()
+
+    def url_for(self, actor: str) -> str:
+        """An endpoint whose calls are journaled as `actor`."""
+        return f"http://{self.host}:{self.port}/r/{urllib.parse.quote(actor, safe='')}/{ENDPOINT}"
+
+    def http_client(self, actor: str = SYSTEM_ACTOR, timeout: float = 2.0) -> kanboard.Client:
+        """A real kanboard.Client for `actor`, giving up after `timeout` seconds."""
+        return kanboard.Client(self.url_for(actor), self.user, self.token, timeout=timeout)
+
+    def stop(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> KanboardServer:
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.stop()
+
+    def hold(self, connection: socket.socket) -> None:
+        """Withhold the answer until the client closes its end (its timeout), stop, or cap."""
+        waited = 0.0
+        connection.settimeout(0.05)
+        while waited < HOLD_SECONDS and not self._stopping.is_set():
+            try:
+                if connection.recv(1024) == b"":
+                    return
+            except TimeoutError:
+                waited += 0.05
+            except OSError:
+                return
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+
+def _actor_of(path: str) -> str | None:
+    route = urllib.parse.urlsplit(path).path
+    if route == f"/{ENDPOINT}":
+        return SYSTEM_ACTOR
+    parts = route.split("/")
+    if len(parts) == 4 and parts[0] == "" and parts[1] == "r" and parts[3] == ENDPOINT and parts[2]:
+        return urllib.parse.unquote(parts[2])
+    return None
+
+
+def _authorized(header: str | None, token: str) -> bool:
+    if not header or not header.startswith("Basic "):
+        return False
+    try:
+        user, _, password = base64.b64decode(header[6:], validate=False).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return user == boards.API_USER and hmac.compare_digest(password.encode(), token.encode())
+
+
+def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "Apache"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            self._answer()
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            self._answer()
+
+        def _answer(self) -> None:
+            actor = _actor_of(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            if actor is None:
+                self._send(404, [("Content-Type", "text/plain")], b"Not Found")
+                return
+            authorized = _authorized(self.headers.get("Authorization"), server.token)
+            try:
+                answer = server.fake.handle(body, actor, authorized=authorized)
+            except Exception:  # a defect of the fake: answer like a PHP fatal error
+                self._send(500, [("Content-Type", "text/html; charset=UTF-8")], b"")
+                raise
+            if answer.withheld is not None:
+                if answer.withheld.kind == TIMEOUT:
+                    server.hold(self.connection)
+                self.close_connection = True
+                return
+            self._send(answer.status, answer.headers, answer.body, answer.reason)
+
+        def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, reason: str | None = None) -> None:
+            self.send_response(status, reason)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextlib.contextmanager
+def plain_http_only() -> Iterator[None]:
+    """Make the real kanboard.Client ~10x faster against this (plain HTTP) server.
+
+    kanboard 1.1.8 builds an SSL context for every request, even to an http:// URL, and that
+    loads the system CA bundle (~30 ms). Inside this block the bundle is an empty file, so no
+    HTTPS peer could be trusted - harmless for plain HTTP, and restored afterwards. It changes
+    the process environment: use it only where nothing else needs HTTPS meanwhile.
+    """
+    saved = {name: os.environ.get(name) for name in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    with tempfile.TemporaryDirectory() as empty:
+        bundle = os.path.join(empty, "none.pem")
+        open(bundle, "w").close()
+        os.environ["SSL_CERT_FILE"] = bundle
+        os.environ["SSL_CERT_DIR"] = empty
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

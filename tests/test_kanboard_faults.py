@@ -1,0 +1,137 @@
+"""Planned faults, each kind through each face, with what was applied and what was journaled."""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from typing import Any
+
+import kanboard
+import pytest
+
+from harness.journal import CALL
+from harness.kanboard import FakeKanboard, TransportFault
+
+FACES = ("inprocess", "http")
+HTTP_TIMEOUT = 0.3  # short: a planned timeout over HTTP costs the client this long
+
+
+@pytest.fixture(params=FACES)
+def setup(request: Any) -> Iterator[tuple[FakeKanboard, Any]]:
+    fake = FakeKanboard()
+    if request.param == "inprocess":
+        yield fake, fake.client("runner")
+    else:
+        with fake.serve() as server:
+            yield fake, server.http_client("runner", timeout=HTTP_TIMEOUT)
+
+
+def _last_call(fake: FakeKanboard) -> dict[str, Any]:
+    event = fake.journal.events(CALL)[-1]
+    assert event.actor == "runner"
+    return dict(event.data)
+
+
+def test_error_fault_raises_client_error_and_applies_nothing(setup: tuple[FakeKanboard, Any]) -> None:
+    fake, kb = setup
+    task_id = kb.create_task(title="t", project_id=1)
+    fake.faults.error("saveTaskMetadata")
+    with pytest.raises(kanboard.ClientError, match="database is locked"):
+        kb.save_task_metadata(task_id=task_id, values={"k": "v"})
+    assert fake.metadata(task_id) == {}
+    record = _last_call(fake)
+    assert record["outcome"] == "error" and record["fault"] == "error"
+    assert record["error"]["message"].endswith("database is locked")
+    assert kb.save_task_metadata(task_id=task_id, values={"k": "v"}) is True  # fired once
+
+
+def test_falsy_fault_returns_the_methods_quiet_failure(setup: tuple[FakeKanboard, Any]) -> None:
+    fake, kb = setup
+    task_id = kb.create_task(title="t", project_id=1)
+    for method in ("getTask", "saveTaskMetadata", "duplicateTaskToProject", "getTaskTags",
+                   "getAllTaskLinks", "getTaskMetadataByName"):
+        fake.faults.falsy(method)
+    assert kb.get_task(task_id=task_id) is None
+    assert kb.save_task_metadata(task_id=task_id, values={"k": "v"}) is False
+    assert kb.duplicate_task_to_project(task_id=task_id, project_id=1) == 0
+    assert kb.get_task_tags(task_id=task_id) == {}
+    assert kb.get_all_task_links(task_id=task_id) == []
+    assert kb.get_task_metadata_by_name(task_id=task_id, name="k") == ""
+    assert fake.metadata(task_id) == {} and len(fake.tasks()) == 1  # nothing applied
+    assert _last_call(fake) == {"method": "getTaskMetadataByName", "params": {"task_id": task_id, "name": "k"},
+                                     "fault": "falsy", "outcome": "falsy", "result": ""}
+    fake.faults.falsy("createTask", value=0)
+    assert kb.create_task(title="again", project_id=1) == 0
+
+
+def test_timeout_fault_applies_nothing_and_the_client_times_out(setup: tuple[FakeKanboard, Any]) -> None:
+    fake, kb = setup
+    task_id = kb.create_task(title="t", project_id=1)
+    fake.faults.timeout("moveTaskPosition")
+    with pytest.raises(kanboard.ClientError, match="^timed out$") as caught:
+        kb.move_task_position(project_id=1, task_id=task_id, column_id=3, position=1, swimlane_id=1)
+    assert isinstance(caught.value.__cause__, TimeoutError)
+    assert fake.task(task_id)["column_id"] == 1
+    assert _last_call(fake)["outcome"] == "timeout"
+    assert fake.webhooks.outbox[-1]["event_name"] == "task.create"  # no move was emitted
+
+
+def test_lost_fault_applies_the_call_then_the_client_raises(setup: tuple[FakeKanboard, Any]) -> None:
+    fake, kb = setup
+    task_id = kb.create_task(title="t", project_id=1)
+    fake.faults.lost("duplicateTaskToProject")
+    with pytest.raises(kanboard.ClientError, match="^Remote end closed connection without response$") as caught:
+        kb.duplicate_task_to_project(task_id=task_id, project_id=1)
+    assert isinstance(caught.value.__cause__, http.client.RemoteDisconnected)
+    assert [t["id"] for t in fake.tasks()] == [task_id, task_id + 1]  # the copy exists
+    assert _last_call(fake) == {
+        "method": "duplicateTaskToProject", "params": {"task_id": task_id, "project_id": 1},
+        "fault": "lost", "outcome": "lost", "result": task_id + 1}
+    assert [p["event_name"] for p in fake.webhooks.outbox][-3:] == [
+        "task.create", "task_internal_link.create_update", "task_internal_link.create_update"]
+
+
+def test_faults_by_occurrence_predicate_and_repeat() -> None:
+    fake = FakeKanboard()
+    kb = fake.client()
+    fake.faults.error("getVersion", nth=2)
+    fake.faults.falsy(when=lambda method, params: method == "getTask" and params.get("task_id") == 7, times=None)
+    assert kb.get_version()
+    with pytest.raises(kanboard.ClientError):
+        kb.get_version()
+    assert kb.get_version()
+    kb.create_task(title="t", project_id=1)
+    for _ in range(3):
+        assert kb.get_task(task_id=7) is None
+    assert kb.get_task(task_id=1)["id"] == 1
+    assert fake.faults.count("getVersion") == 3
+    assert len(fake.faults.pending()) == 1  # the predicate one never runs out
+    fake.faults.clear()
+    assert fake.faults.pending() == []
+
+
+def test_custom_error_objects_and_the_facade_signal() -> None:
+    fake = FakeKanboard()
+    fake.faults.error("getVersion", code=-32603, message="Internal error", data="boom")
+    with pytest.raises(Exception) as caught:
+        fake.call("getVersion")
+    assert (caught.value.code, caught.value.message, caught.value.data) == (-32603, "Internal error", "boom")
+    fake.faults.lost("createTask")
+    with pytest.raises(TransportFault) as lost:
+        fake.call("createTask", {"title": "x", "project_id": 1})
+    assert (lost.value.kind, lost.value.result) == ("lost", 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (("explode", "getTask"), {}, "unknown fault kind"),
+        (("error",), {"nth": 2}, "occurrence needs a method"),
+        (("error", "getTask"), {"nth": 0}, "nth >= 1"),
+        (("error", "getTask"), {"times": 0}, "times must be"),
+        (("error",), {}, "needs a method name"),
+    ],
+)
+def test_bad_fault_plans_are_refused_with_one_clear_line(args: tuple[Any, ...], kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FakeKanboard(board=None).faults.add(*args, **kwargs)
