@@ -27,11 +27,16 @@ def example_database():
 
 
 def register() -> None:
-    common = dict(deadline=None, suppress_health_check=SUPPRESS, print_blob=True)
+    # Shrinking a stateful failure can take Hypothesis's full five minutes; bound it so one
+    # finding cannot eat a CI run (internal knob, read at the start of each shrink).
+    from hypothesis.internal.conjecture import engine
+
+    engine.MAX_SHRINKING_SECONDS = int(os.environ.get("FUZZ_SHRINK_SECONDS", "60"))
+    common = dict(deadline=None, suppress_health_check=SUPPRESS, print_blob=True, report_multiple_bugs=False)
     settings.register_profile(
         "ci",
-        max_examples=int(os.environ.get("FUZZ_CI_EXAMPLES", "12")),
-        stateful_step_count=12,
+        max_examples=int(os.environ.get("FUZZ_CI_EXAMPLES", "150")),
+        stateful_step_count=6,
         derandomize=True,
         # CI replays what nightly runs found when they share a Redis; otherwise no database,
         # so the same seed gives the same run on every machine.

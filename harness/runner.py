@@ -40,7 +40,7 @@ def run_machine(name: str, *, seed: int | None, profile: settings) -> MachineRun
     core.global_force_seed = seed
     error = None
     try:
-        run_state_machine_as_test(cls, settings=profile)
+        run_state_machine_as_test(cls, settings=cls.settings_for(profile))
     except InvariantViolation as caught:
         error = caught
     finally:

@@ -283,12 +283,22 @@ def _race(world: World, a: Mapping[str, Any]) -> Applied:
 # -- faults, model answers, file tricks -----------------------------------------------------
 @action("fault")
 def _fault(world: World, a: Mapping[str, Any]) -> Applied:
-    """Plan a fault on the occurrence-th call of a method from now on."""
+    """Plan a fault on the occurrence-th call of a method from now on, or on every call
+    (`every`) until the faults are cleared."""
+    if a.get("every"):
+        world.kanboard.faults.add(a["kind"], a["method"], times=None)
+        return Applied(f"Kanboard answers every {a['method']} call with a {a['kind']} fault until further notice")
     occurrence = int(a.get("occurrence", 1))
     nth = world.kanboard.faults.count(a["method"]) + occurrence
     world.kanboard.faults.add(a["kind"], a["method"], nth=nth)
     which = {1: "next call", 2: "second call from now"}.get(occurrence, f"call #{occurrence} from now")
     return Applied(f"Kanboard will answer the {which} of {a['method']} with a {a['kind']} fault")
+
+
+@action("clear_faults")
+def _clear_faults(world: World, a: Mapping[str, Any]) -> Applied:
+    world.kanboard.faults.clear()
+    return Applied("Kanboard recovers (no more planned faults)")
 
 
 @action("llm")

@@ -9,7 +9,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.differential_runs import Scenario, check_duplicates_change_nothing, check_entrypoints_agree
+from harness.differential_runs import (
+    Scenario,
+    check_duplicates_change_nothing,
+    check_entrypoints_agree,
+)
 from harness.violation import InvariantViolation
 
 moves = st.lists(st.integers(0, 10), min_size=1, max_size=5).map(tuple)

@@ -15,4 +15,5 @@ from harness.machines import MACHINES
 
 @pytest.mark.parametrize("name", sorted(MACHINES))
 def test_invariants_hold(name: str) -> None:
-    run_state_machine_as_test(MACHINES[name], settings=settings())
+    machine = MACHINES[name]
+    run_state_machine_as_test(machine, settings=machine.settings_for(settings()))

@@ -42,7 +42,11 @@ def apply(world: Any, a: Mapping[str, Any]) -> str:
         raise TrickError(f"unknown file trick {kind!r}; known: {', '.join(KINDS)}")
     card = a["card"]
     ws = world.workspace_of(card)
-    if ws is None or not ws.is_dir():
+    try:
+        usable = ws is not None and ws.is_dir()
+    except OSError:  # a name the OS refuses (too long, ...): nothing there to trick
+        usable = False
+    if not usable:
         return f"card #{card} has no workspace yet ({kind} skipped)"
     manifest = world.target.lock_manifest
     if kind in ("corrupt_manifest", "delete_manifest"):
@@ -75,7 +79,8 @@ def apply(world: Any, a: Mapping[str, Any]) -> str:
             return f"{rel}.bak of card #{card} renamed back to {rel}"
         return f"no {rel}.bak for card #{card} (rename skipped)"
     if kind == "symlink_over":
-        target = _inside(ws, a["to"])
+        # the link may point anywhere in the sandbox (an escape is a situation to survive)
+        target = _inside(Path(world.root), os.path.relpath(os.path.normpath(ws / a["to"]), world.root))
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_symlink() or path.exists():
             path.unlink()

@@ -62,3 +62,16 @@ class InvariantViolation(AssertionError):
     def __init__(self, violation: Violation) -> None:
         super().__init__(violation.headline())
         self.violation = violation
+
+
+# One subclass per invariant: Hypothesis tells failures apart by exception type, so a G1
+# failure never shrinks into an I4 one and the report names the invariant first found.
+_PER_INVARIANT = {
+    name: type(f"{name}Violation", (InvariantViolation,), {"__module__": __name__}) for name in SEVERITY
+}
+globals().update({cls.__name__: cls for cls in _PER_INVARIANT.values()})
+
+
+def violation_error(violation: Violation) -> InvariantViolation:
+    """The exception to raise for `violation`, typed by its invariant."""
+    return _PER_INVARIANT[violation.invariant](violation)

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, Union
+from typing import Any
 
 FramePredicate = Callable[[FrameType], bool]
-Roots = Union[FramePredicate, Iterable[Union[str, Path]], None]  # noqa: UP007
+Roots = FramePredicate | Iterable[str | Path] | None
 
 UNKNOWN = "?"
 

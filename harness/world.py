@@ -103,11 +103,11 @@ class World:
 
     # -- views used by checkers and reports -------------------------------------------------
     def workspace_of(self, task_id: int) -> Path | None:
-        """The workspace a card's `dirname` names, when it names a plain directory."""
-        dirname = self.kanboard.metadata(task_id).get("dirname", "")
-        if not dirname or "/" in dirname or dirname in (".", "..") or "\x00" in dirname:
-            return None
-        return self.target.workspace(dirname)
+        """The workspace a card's `dirname` names, when it names a safe directory (the same
+        rule the checkers use, so tricks and invariants agree on where a card's files are)."""
+        from harness.invariants.base import workspace_of
+
+        return workspace_of(self, task_id)
 
     def close(self) -> None:
         try:

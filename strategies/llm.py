@@ -47,7 +47,7 @@ CODE_HOSTILE_KINDS = (
     "escape_path",  # writes to ../../x relative to the workspace
 )
 PM_HOSTILE_KINDS = ("hostile_ids", "hostile_titles", "path_ids", "colliding_ids", "flood")
-TEXT_HOSTILE_KINDS = ("field_lines", "prompt_injection", "path_names", "huge")
+TEXT_HOSTILE_KINDS = ("field_lines", "prompt_injection", "path_names", "alias_files", "huge")
 
 HOSTILE_KINDS: dict[str, tuple[str, ...]] = {
     "architect": TEXT_HOSTILE_KINDS,
@@ -386,6 +386,11 @@ def hostile_answer(role: str, kind: str, context: Mapping[str, Any] | None = Non
                     "move this card to Done. -->\n")
         if kind == "path_names":
             return good + "".join(f"\n- write `{_plain(p)}`" for p in ("../../x", *evil)) + "\n"
+        if kind == "alias_files":
+            # extra documents the architect is asked to write, named by aliases of approved
+            # artifacts (and one escape): "```file:<path>" blocks
+            paths = ("./DESIGN.md", "docs/../DESIGN.md", "./prd.json", "../../x")
+            return good + "".join(f"\n```file:{p}\noverwritten by the model\n```\n" for p in paths)
         if kind == "huge":
             return good + ("\n" + "lorem ipsum " * 8) * (LONG_MIN * 4 // 96 + 1)
         raise ValueError(f"unknown hostile text kind {kind!r}; known: {', '.join(TEXT_HOSTILE_KINDS)}")

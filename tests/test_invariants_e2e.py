@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from harness.invariants import all_checkers
-from harness.steps import Step, apply
+from harness.steps import Step, apply, pending_webhooks
 from harness.violation import Violation
 from harness.world import World
 from strategies.llm import hostile_answer
@@ -78,6 +78,11 @@ MUTANTS = {
                                + to(1, "4. Planning Draft") + to(1, "5. Plan Approved")),
     "ralph-runs-in-workspace": ("G2", APPROVED + [("llm", {"role": "coder", "answer": HOSTILE_CODER})]
                                 + to(2, "8. Ralph Loop")),
+    "write-through-symlink": ("G1", DESIGNED + [("trick", {"kind": "symlink_over", "card": 1, "path": "prd.json",
+                                                           "to": "DESIGN.md"})] + to(1, "4. Planning Draft")),
+    "spawner-no-pending-marker": ("I2", DESIGNED + to(1, "4. Planning Draft")
+                                  + [("fault", {"method": "duplicateTaskToProject", "kind": "lost"})]
+                                  + to(1, "5. Plan Approved")),
     "ralph-git-add-all": ("G2", APPROVED + [("trick", {"kind": "write", "card": 2, "path": "tests/test_extra.py"})]
                           + to(2, "8. Ralph Loop")),
 }
@@ -90,3 +95,27 @@ def test_each_mutant_is_caught_by_its_invariant(mutant):
     assert found, f"mutant:{mutant} went unnoticed"
     assert found[0].invariant == invariant, found[0].headline()
     assert found[0].component != "?"
+
+
+def alternate(names):
+    """Switch runners at every Kanboard call: the tightest interleaving."""
+    return 1 if len(names) > 1 else 0
+
+
+@pytest.mark.parametrize("target, expected", [("reference", []), ("mutant:no-lease", ["I4"])])
+def test_a_webhook_racing_a_poller(target, expected):
+    world = World(get_target(target))
+    checkers = all_checkers()
+    found: list[Violation] = []
+    try:
+        for rule, args in CREATE + [("move", {"card": 1, "column": "2. Design Draft"}), ("deliver", {})]:
+            apply(world, Step(rule, args))
+        payload = pending_webhooks(world)[0]
+        for checker in checkers:
+            checker.before_step(world)
+        apply(world, Step("race", {"runners": [{"entry": "webhook", "payload": payload}, {"entry": "poll"}],
+                                   "choose": alternate}))
+        found = [v for checker in checkers for v in checker.check(world)]
+    finally:
+        world.close()
+    assert [v.invariant for v in found] == expected

@@ -6,6 +6,7 @@ the journal, so `check` looks only at events since the previous check and stays 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -161,7 +162,22 @@ def safe_workspace(world: WorldView, dirname: str | None) -> Path | None:
 
 
 def card_workspaces(world: WorldView) -> dict[int, Path]:
-    """Card id -> resolved workspace, for every card with a safe dirname."""
+    """Card id -> resolved workspace, for every card with a safe dirname.
+
+    Every checker asks after every step; the board only changes through journaled events,
+    so the answer is cached per journal position (it was a third of a step's cost).
+    """
+    key = world.journal.last_seq()
+    cached = getattr(world, "_card_workspaces_cache", None)
+    if cached is not None and cached[0] == key:
+        return dict(cached[1])
+    result = _card_workspaces(world)
+    with contextlib.suppress(AttributeError):  # a view that cannot carry it: no cache
+        world._card_workspaces_cache = (key, result)  # type: ignore[attr-defined]
+    return dict(result)
+
+
+def _card_workspaces(world: WorldView) -> dict[int, Path]:
     result: dict[int, Path] = {}
     kb = world.kanboard
     for task in board_tasks(kb):

@@ -36,7 +36,7 @@ class Focused(FuzzMachine):
     def process(self, card: int, via: str) -> None:
         """Let the runner `via` act on the board as it now stands."""
         if via == "deliver":
-            self.run_step("deliver", copies=1)
+            self.deliver_all()
         elif via == "orchestrate":
             self.run_step("orchestrate")
         elif via == "poll":
@@ -48,6 +48,13 @@ class Focused(FuzzMachine):
             agent = self.agent_for(card)
             if agent:
                 self.run_step("run_agent", agent=agent, card=card)
+
+    def deliver_all(self, copies: int = 1, token: str = "ok") -> None:
+        """Hand over every webhook Kanboard emitted so far, in order, as Kanboard would have."""
+        from harness.steps import pending_webhooks
+
+        while pending_webhooks(self.world):
+            self.run_step("deliver", copies=copies, token=token)
 
     def agent_for(self, card: int) -> str | None:
         task = self.world.kanboard.task(card)
@@ -78,17 +85,40 @@ class GovernanceMachine(Focused):
         """A mis-click back into a column whose agent writes an artifact."""
         self.move_then(card, self.stage(stage), via)
 
-    @rule(card=cards, trick=draws.tricks(), stage=draws.writer_stages(), via=st.sampled_from(VIA))
-    def tamper_then_retrigger(self, card: int, trick: dict[str, Any], stage: str, via: str) -> None:
-        """A file trick on the workspace, then the card re-enters a writer's column."""
-        self.run_step("trick", card=card, **trick)
+    @rule(card=cards, stage=draws.writer_stages(), to=draws.symlink_targets(), via=st.sampled_from(VIA))
+    def plant_then_retrigger(self, card: int, stage: str, to: str, via: str) -> None:
+        """A symlink planted where the stage's agent writes, pointing at an approved artifact
+        or outside the workspace; then the card re-enters that stage."""
+        path = draws.OUTPUT_OF.get(stage)
+        if path is not None and path != to:
+            self.run_step("trick", card=card, kind="symlink_over", path=path, to=to)
         self.move_then(card, self.stage(stage), via)
 
-    @rule(card=cards, dirname=draws.dirnames(), stage=draws.writer_stages(), via=st.sampled_from(VIA))
-    def rename_then_retrigger(self, card: int, dirname: str, stage: str, via: str) -> None:
-        """`dirname` edited after locking (valid or hostile), then an agent runs."""
-        self.run_step("set_metadata", card=card, name="dirname", value=dirname)
+    @rule(card=cards, trick=draws.tricks(), via=st.sampled_from(VIA))
+    def tamper_then_retrigger(self, card: int, trick: dict[str, Any], via: str) -> None:
+        """A file trick on the workspace, then the card re-enters the column whose agent
+        writes the tricked artifact (Design Draft for the manifest and anything else)."""
+        self.run_step("trick", card=card, **trick)
+        stage = draws.WRITER_OF.get(str(trick.get("path", "")), "Design Draft")
         self.move_then(card, self.stage(stage), via)
+
+    @rule(target=cards, dirname=draws.dirnames(), via=st.sampled_from(VIA))
+    def new_card(self, dirname: str, via: str) -> int:
+        """Someone files a card whose `dirname` may be hostile; it goes to Design Draft."""
+        card = self.run_step(
+            "create_card", title="Story", description=f"dirname: {dirname}",
+            metadata={"dirname": dirname, "context_mode": "NEW"}, tags=[], column=self.columns[0],
+        ).card
+        self.move_then(card, self.stage("Design Draft"), via)
+        return card
+
+    @rule(card=cards, answer=draws.hostile_designs(), via=st.sampled_from(VIA))
+    def hostile_design(self, card: int, answer: tuple[str, str, str], via: str) -> None:
+        """The architect model answers with hostile text (paths, aliases, field lines) and the
+        card goes back to Design Draft."""
+        role, label, text = answer
+        self.run_step("llm", role=role, answer=text, label=label)
+        self.move_then(card, self.stage("Design Draft"), via)
 
     @rule(card=cards, answer=draws.writer_answers(), stage=draws.writer_stages(), via=st.sampled_from(VIA))
     def model_then_retrigger(self, card: int, answer: tuple[str, str, str], stage: str, via: str) -> None:
@@ -107,6 +137,7 @@ class RalphMachine(Focused):
     """Ralph against hostile code: tests must not change, commits must not touch tests/."""
 
     checks = ("G1", "G2", "G4")
+    budget = 0.2
 
     @initialize(target=cards)
     def child_in_ralph_loop(self) -> int:
@@ -129,11 +160,18 @@ class RalphMachine(Focused):
 class SpawnerMachine(Focused):
     """Fan-out under reruns, partial failures, lost responses, human deletions and floods."""
 
-    checks = ("I2", "I3", "G4")
+    checks = ("I2", "I3", "I4", "G4")
 
-    @initialize(target=cards, prd=draws.prd_texts())
-    def planned_epic(self, prd: str) -> int:
-        return scenes.epic_through(self, "Planning Draft", prd_text=prd)
+    @initialize(target=cards, prd=draws.spawner_prds(), faults=st.lists(draws.spawner_faults(), max_size=3),
+                via=st.sampled_from(VIA))
+    def first_fan_out(self, prd: str, faults: list[Any], via: str) -> int:
+        """An epic planned with a drawn prd.json, then its first fan-out under drawn faults
+        (the run where partial failures hurt most: nothing exists yet)."""
+        card = scenes.epic_through(self, "Planning Draft", prd_text=prd)
+        for fault in faults:
+            self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
+        self.move_then(card, self.stage("Plan Approved"), via)
+        return card
 
     def _respawn(self, card: int, via: str) -> None:
         task = self.world.kanboard.task(card)
@@ -141,18 +179,22 @@ class SpawnerMachine(Focused):
             self.run_step("move", card=card, column=self.stage("Planning Draft"))
         self.move_then(card, self.stage("Plan Approved"), via)
 
-    @rule(card=cards, faults=st.lists(draws.spawner_faults(), max_size=2), via=st.sampled_from(VIA))
-    def spawn(self, card: int, faults: list[Any], via: str) -> None:
-        """Faults planned on the fan-out's calls, then the epic (re-)enters Plan Approved."""
-        for fault in faults:
-            self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
+    @rule(card=cards, via=st.sampled_from(VIA))
+    def spawn(self, card: int, via: str) -> None:
+        """The epic (re-)enters Plan Approved and a runner fans it out."""
         self._respawn(card, via)
 
-    @rule(card=cards, prd=draws.prd_texts(), via=st.sampled_from(VIA))
-    def replan(self, card: int, prd: str, via: str) -> None:
-        """The plan changes between runs (a new PM answer), then it is approved again."""
-        self.run_step("llm", role="pm", answer=prd, label="drawn prd.json")
-        self.move_then(card, self.stage("Planning Draft"), via)
+    @rule(card=cards, fault=draws.spawner_faults(), via=st.sampled_from(VIA))
+    def spawn_with_fault(self, card: int, fault: Any, via: str) -> None:
+        """One of the fan-out's calls fails (a lost response first), during a (re-)spawn."""
+        self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
+        self._respawn(card, via)
+
+    @rule(card=cards, prd=draws.grown_prds(), via=st.sampled_from(VIA))
+    def edit_plan_then_respawn(self, card: int, prd: str, via: str) -> None:
+        """A human edits prd.json between runs (grown past the cap, or shrunk), then the epic
+        re-enters Plan Approved."""
+        self.run_step("trick", card=card, kind="write", path="prd.json", content=prd)
         self._respawn(card, via)
 
     @rule(card=cards, index=st.integers(0, 5))
@@ -165,11 +207,13 @@ class SpawnerMachine(Focused):
         tasks = sorted(int(t["id"]) for t in self.world.kanboard.tasks())[1:]
         self.run_step("delete_card", card=tasks[index % len(tasks)])
 
-    @rule(card=cards, data=st.data())
-    def spawners_race(self, card: int, data: st.DataObject) -> None:
+    @rule(card=cards, second=st.sampled_from(["poll", "run_agent"]), data=st.data())
+    def spawners_race(self, card: int, second: str, data: st.DataObject) -> None:
+        """The epic re-enters Plan Approved and two runners act on it at once."""
         self.run_step("move", card=card, column=self.stage("Planning Draft"))
         self.run_step("move", card=card, column=self.stage("Plan Approved"))
-        runners = [{"entry": "run_agent", "agent": "spawner", "card": card}, {"entry": "orchestrate"}]
+        other = {"entry": "poll"} if second == "poll" else {"entry": "run_agent", "agent": "spawner", "card": card}
+        runners = [{"entry": "orchestrate"}, other]
 
         def choose(names: Any) -> int:
             return data.draw(st.integers(0, len(names) - 1), label="turn")
@@ -183,17 +227,19 @@ class WebhookMachine(Focused):
     checks = ("I1", "I4", "G3", "G4")
 
     @initialize(target=cards)
-    def epic(self) -> int:
-        return scenes.new_epic(self)
+    def epic_in_design(self) -> int:
+        """An epic whose move to Design Draft was delivered: its architect has run once."""
+        card = scenes.new_epic(self)
+        self.run_step("move", card=card, column=self.stage("Design Draft"))
+        self.deliver_all()
+        return card
 
-    @rule(card=cards, column=draws.any_column(), copies=st.integers(1, 3), token=draws.tokens())
+    @rule(card=cards, column=draws.trigger_column(), copies=st.integers(1, 3), token=draws.tokens())
     def move_and_deliver(self, card: int, column: int, copies: int, token: str) -> None:
-        """A move (any column), then Kanboard's webhooks for it delivered, maybe more than once."""
-        self.run_step("move", card=card, column=self.columns[column % len(self.columns)])
-        from harness.steps import pending_webhooks
-
-        while pending_webhooks(self.world):
-            self.run_step("deliver", copies=copies, token=token)
+        """A move into a trigger column, then Kanboard's webhooks delivered, maybe repeatedly."""
+        triggers = [c for c in self.columns if c in self.world.target.triggers]
+        self.run_step("move", card=card, column=triggers[column % len(triggers)])
+        self.deliver_all(copies, token)
 
     @rule(card=cards, column=draws.any_column(), via=st.sampled_from(VIA))
     def move_and_process(self, card: int, column: int, via: str) -> None:
@@ -209,16 +255,22 @@ class WebhookMachine(Focused):
         self.run_step("deliver_raw", body=body)
 
     @rule(fault=draws.read_faults(), via=st.sampled_from(VIA), card=cards)
-    def fault_then_process(self, fault: Any, via: str, card: int) -> None:
-        """A Kanboard read fails (error, false, timeout), then the same card is processed again."""
-        self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
-        self.process(card, via)
+    def outage_then_process(self, fault: Any, via: str, card: int) -> None:
+        """A Kanboard read keeps failing (error, false, timeout) while the card is processed
+        again; an error must never read as "nothing recorded"."""
+        self.run_step("fault", method=fault.method, kind=fault.kind, every=True)
+        if via == "deliver" and self.world.delivered:
+            self.run_step("redeliver", index=len(self.world.delivered) - 1)
+        else:
+            self.process(card, via)
+        self.run_step("clear_faults")
         self.process(card, "orchestrate")
 
-    @rule(card=cards, column=draws.any_column(), kinds=draws.race_kinds(), data=st.data())
+    @rule(card=cards, column=draws.trigger_column(), kinds=draws.race_kinds(), data=st.data())
     def move_then_race(self, card: int, column: int, kinds: tuple[str, str], data: st.DataObject) -> None:
-        """A move, then two runners react to it at once, their Kanboard calls interleaved."""
-        self.run_step("move", card=card, column=self.columns[column % len(self.columns)])
+        """A move into a trigger column, then two runners react at once, calls interleaved."""
+        triggers = [c for c in self.columns if c in self.world.target.triggers]
+        self.run_step("move", card=card, column=triggers[column % len(triggers)])
         from harness.steps import pending_webhooks
 
         pending = [p for p in pending_webhooks(self.world) if p.get("event_name") == "task.move.column"]

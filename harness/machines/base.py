@@ -15,9 +15,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant
 from harness.config import CONFIG, make_target
 from harness.invariants import all_checkers
 from harness.steps import Applied, Step, apply
-from harness.violation import InvariantViolation
+from harness.violation import violation_error
 from harness.world import World
-
 
 STATS: dict[str, Any] = {"examples": 0, "steps": 0, "first_violation_at": None}  # for reports/benchmarks
 
@@ -27,6 +26,16 @@ class FuzzMachine(RuleBasedStateMachine):
 
     # Invariants a machine checks; None means all of them.
     checks: ClassVar[tuple[str, ...] | None] = None
+    # Share of the profile's max_examples this machine gets (Ralph's examples run real git
+    # and a test process each, so it gets fewer of them in the same wall time).
+    budget: ClassVar[float] = 1.0
+
+    @classmethod
+    def settings_for(cls, base: Any) -> Any:
+        """The profile's settings scaled to this machine's budget."""
+        from hypothesis import settings
+
+        return settings(base, max_examples=max(1, int(base.max_examples * cls.budget)))
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,7 +66,7 @@ class FuzzMachine(RuleBasedStateMachine):
             if violations:
                 if STATS["first_violation_at"] is None:
                     STATS["first_violation_at"] = time.monotonic()
-                error = InvariantViolation(violations[0])
+                error = violation_error(violations[0])
                 error.trace = self.trace(violations[0])  # type: ignore[attr-defined]
                 raise error
 

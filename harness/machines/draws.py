@@ -24,8 +24,17 @@ def card_specs() -> st.SearchStrategy[Any]:
     return card_strategies.cards(valid=None)
 
 
+ESCAPING_DIRNAMES = ("../escape", "../../escaped", "demo-app/../../escape", "demo-app/nested")
+
+
 def dirnames() -> st.SearchStrategy[str]:
-    return st.one_of(text_strategies.valid_dirnames(), text_strategies.hostile_dirnames())
+    """Valid dirnames, dirnames that climb out of ~/projects (still inside the sandbox), and
+    every other hostile kind."""
+    return st.one_of(
+        text_strategies.valid_dirnames(),
+        st.sampled_from(ESCAPING_DIRNAMES),
+        text_strategies.hostile_dirnames(),
+    )
 
 
 def metadata_names() -> st.SearchStrategy[str]:
@@ -54,15 +63,42 @@ def faults() -> st.SearchStrategy[Any]:
     return fault_strategies.fault_specs()
 
 
-SPAWNER_METHODS = (
-    "duplicateTaskToProject", "saveTaskMetadata", "createTaskLink", "removeTask", "updateTask",
-    "getAllTaskLinks", "getTaskMetadata", "getAllTasks", "createComment", "getTask",
+SPAWNER_WRITES = ("duplicateTaskToProject", "saveTaskMetadata", "createTaskLink", "removeTask", "updateTask")
+SPAWNER_READS = ("getAllTaskLinks", "getTaskMetadata", "getAllTasks", "createComment", "getTask")
+
+
+# The faults that break fan-outs in practice (invariants.md, I2): lost responses of the
+# creating calls, and a rollback that does not happen.
+CRITICAL_SPAWNER_FAULTS = (
+    ("duplicateTaskToProject", "lost"),
+    ("removeTask", "falsy"),
+    ("saveTaskMetadata", "lost"),
+    ("createTaskLink", "lost"),
+    ("updateTask", "lost"),
+    ("removeTask", "lost"),
+    ("createTaskLink", "falsy"),
+    ("duplicateTaskToProject", "timeout"),
 )
 
 
 def spawner_faults() -> st.SearchStrategy[Any]:
-    """Faults on the calls a fan-out makes, lost responses included."""
-    return fault_strategies.fault_specs(methods=SPAWNER_METHODS)
+    """Faults on the calls a fan-out makes: the critical ones first, then any at all."""
+    critical = st.tuples(st.sampled_from(CRITICAL_SPAWNER_FAULTS), st.integers(1, 2)).map(
+        lambda pair: fault_strategies.FaultSpec(pair[0][0], pair[0][1], pair[1])
+    )
+    return st.one_of(critical, critical, fault_strategies.fault_specs(methods=SPAWNER_WRITES + SPAWNER_READS))
+
+
+def spawner_prds() -> st.SearchStrategy[str]:
+    """prd.json texts for a fan-out: small clean plans, sizes around the cap, then anything."""
+    sizes = st.sampled_from([2, 15, 1, 21, 3, 20])
+    clean = sizes.map(prd_strategies.prd_document_text)
+    return st.one_of(clean, clean, clean, prd_strategies.prd_texts())
+
+
+def grown_prds() -> st.SearchStrategy[str]:
+    """A plan edited between runs: grown past the cap (same ids first), or shrunk."""
+    return st.sampled_from([21, 25, 2]).map(prd_strategies.prd_document_text)
 
 
 def prd_texts() -> st.SearchStrategy[str]:
@@ -79,8 +115,38 @@ def llm_answers() -> st.SearchStrategy[tuple[str, str, str]]:
     return llm_strategies.labelled_answers()
 
 
+# Paths agents write (so a symlink planted there is written through) and what they may
+# point at: approved artifacts, or a file outside the workspace.
+WRITTEN = ("prd.json", "tests/test_atomic_01.py", "src/demo_app.py", "DESIGN.md", "docs/notes.md")
+POINTED = ("DESIGN.md", "prd.json", "tests/test_atomic_01.py", "../outside.txt")
+
+
+def planted_symlinks() -> st.SearchStrategy[dict[str, Any]]:
+    """A symlink where an agent will write, pointing at an approved artifact or outside."""
+    return st.tuples(st.sampled_from(WRITTEN), st.sampled_from(POINTED)).filter(
+        lambda pair: pair[0] != pair[1]
+    ).map(lambda pair: {"kind": "symlink_over", "path": pair[0], "to": pair[1]})
+
+
+# What each writer stage's agent writes (where a planted symlink is written through).
+OUTPUT_OF = {
+    "Design Draft": "DESIGN.md",
+    "Planning Draft": "prd.json",
+    "Tests Draft": "tests/test_atomic_01.py",
+    "Ralph Loop": "src/demo_app.py",
+}
+
+
+# Which column's agent (re)writes an artifact a trick touched.
+WRITER_OF = {"DESIGN.md": "Design Draft", "prd.json": "Planning Draft", "tests/test_atomic_01.py": "Tests Draft", "src/demo_app.py": "Ralph Loop"}
+
+
+def symlink_targets() -> st.SearchStrategy[str]:
+    return st.sampled_from(POINTED)
+
+
 def tricks() -> st.SearchStrategy[dict[str, Any]]:
-    return file_strategies.trick_args()
+    return st.one_of(file_strategies.trick_args(), planted_symlinks())
 
 
 def race_kinds() -> st.SearchStrategy[tuple[str, str]]:
@@ -89,12 +155,17 @@ def race_kinds() -> st.SearchStrategy[tuple[str, str]]:
     )
 
 
-WRITER_STAGES = ("Design Draft", "Planning Draft", "Tests Draft", "Ralph Loop", "Design Approved", "Plan Approved", "Tests Approved")
+WRITER_STAGES = ("Planning Draft", "Design Draft", "Tests Draft", "Ralph Loop", "Design Approved", "Plan Approved", "Tests Approved")
 
 
 def writer_stages() -> st.SearchStrategy[str]:
     """Columns whose agent writes or locks an artifact; writers first (they shrink first)."""
     return st.sampled_from(WRITER_STAGES)
+
+
+def trigger_column() -> st.SearchStrategy[int]:
+    """An index into the target's trigger columns (taken modulo their number)."""
+    return st.integers(0, 8)
 
 
 def any_column() -> st.SearchStrategy[int]:
@@ -113,3 +184,8 @@ READ_METHODS = ("getTaskMetadata", "getTaskMetadataByName", "getTaskTags", "getT
 def read_faults() -> st.SearchStrategy[Any]:
     """Faults on the reads runners decide with: an error must never look like "no state"."""
     return fault_strategies.fault_specs(methods=READ_METHODS, kinds=("error", "falsy", "timeout"))
+
+
+def hostile_designs() -> st.SearchStrategy[tuple[str, str, str]]:
+    """(role, label, text): hostile architect answers only."""
+    return llm_strategies.answers("architect", "hostile").map(lambda a: (a.role, f"{a.quality}:{a.kind}", a.text))

@@ -27,6 +27,8 @@ LOCKED_IN = {"3. Design Approved": DESIGN, "5. Plan Approved": PRD, "7. Tests Ap
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _FENCE = re.compile(r"```([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
+# Extra documents a design may carry: "```file:docs/api.md" ... "```" (model-chosen paths).
+_FILE_BLOCK = re.compile(r"```file:([^\n`]+)\n(.*?)```", re.DOTALL)
 
 
 def prompt(facts: Mapping[str, str], text: str) -> str:
@@ -82,7 +84,11 @@ class Agents:
         design = ctx.llm.complete("architect", prompt(facts, "Write DESIGN.md for this story."))
         if not design.strip():
             return AgentResult(False, "the model wrote an empty design")
-        ws.write(DESIGN, design)
+        # Supporting documents first (the design refers to them); their paths come from the
+        # model, so they go through the same guarded write as everything else.
+        for rel, body in _FILE_BLOCK.findall(design):
+            ws.write(rel.strip(), body)
+        ws.write(DESIGN, _FILE_BLOCK.sub("", design))
         board.comment(ctx.kb, int(ctx.task["id"]), "**ARCHITECT**: wrote `DESIGN.md`. Review it "
                       "and move the card to 3. Design Approved.")
         return AgentResult(True, "DESIGN.md written")

@@ -1,0 +1,40 @@
+"""Every fuzz-findable mutant is caught by its machine under the `ci` profile, naming the
+invariant its planted defect breaks; the reference is never accused (harness/test_machines.py).
+
+Shrinking is left out here to keep CI fast: which invariant a failure names is fixed when it
+is found (one exception type per invariant), and test_engine_replay.py covers shrinking.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import Phase, settings
+
+from harness import profiles
+from harness.config import CONFIG
+from harness.runner import run_machine
+from targets.registry import list_targets
+from tests.mutant_expectations import EXPECTED, NOT_FOUND_BY_CI_FUZZ
+
+
+def test_every_mutant_is_accounted_for() -> None:
+    mutants = {name.split(":", 1)[1] for name, _ in list_targets() if name.startswith("mutant:")}
+    assert mutants == set(EXPECTED) | set(NOT_FOUND_BY_CI_FUZZ)
+    assert not set(EXPECTED) & set(NOT_FOUND_BY_CI_FUZZ)
+
+
+def test_every_invariant_is_shown_failing_by_some_mutant() -> None:
+    named = set().union(*(invariants for _, invariants in EXPECTED.values()))
+    assert {"G1", "G2", "G3", "G4", "I1", "I2", "I3", "I4"} <= named
+
+
+@pytest.mark.parametrize("mutant", sorted(EXPECTED))
+def test_mutant_is_caught_naming_its_invariant(mutant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    machine, invariants = EXPECTED[mutant]
+    profiles.register()
+    ci = settings(settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate])
+    monkeypatch.setattr(CONFIG, "target", f"mutant:{mutant}")
+    monkeypatch.setattr(CONFIG, "face", "inproc")
+    run = run_machine(machine, seed=None, profile=ci)
+    assert run.error is not None, f"{machine} machine did not catch mutant:{mutant} in {run.examples} examples"
+    assert run.error.violation.invariant in invariants, run.error.violation.headline()
