@@ -12,7 +12,7 @@ EXPECTED: dict[str, tuple[str, frozenset[str]]] = {
     "dirname-unchecked": ("governance", frozenset({"G4"})),
     "shell-arg": ("governance", frozenset({"G4"})),
     "webhook-skips-gate": ("webhook", frozenset({"G3"})),
-    "no-dedupe": ("webhook", frozenset({"I1"})),
+    "no-dedupe": ("webhook", frozenset({"I1", "I4"})),
     "error-as-empty": ("webhook", frozenset({"I1", "I4"})),
     "no-lease": ("webhook", frozenset({"I4"})),
     "spawner-link-only": ("spawner", frozenset({"I2"})),

@@ -133,7 +133,7 @@ _G3 = Fix(
     "an entrypoint bypasses the gate",
     "make webhook, poller and CLI call one dispatch function that checks upstream locks and the "
     "column trigger map; remove per-entrypoint copies of agent logic",
-    f"{REF}/runner.py",
+    f"{REF}/pipeline.py",
 )
 _G4 = Fix(
     "card content escapes the workspace or reaches a shell",
@@ -263,7 +263,7 @@ BY_MODE: dict[tuple[str, str], Fix] = {
         "one entrypoint skips the gate",
         "route that entrypoint through the shared dispatch that checks upstream locks before "
         "running an agent",
-        f"{REF}/runner.py",
+        f"{REF}/pipeline.py",
     ),
     ("G4", "path-escape"): Fix(
         "card text reaches a file path unchecked",
