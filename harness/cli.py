@@ -6,9 +6,11 @@ Every bad input (unknown option, target, file) ends in one clear line and exit s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TextIO
 
 from harness import profiles
 from harness.config import CONFIG
@@ -134,14 +136,43 @@ def _run(args: argparse.Namespace) -> int:
     profile = settings.get_profile(args.profile)
     if args.examples:
         profile = settings(profile, max_examples=args.examples)
+    os.makedirs(args.reports_dir, exist_ok=True)
+    log_path = os.path.join(args.reports_dir, "target-output.log")
     print(f"fuzzing {CONFIG.target} ({args.face} Kanboard face), profile {args.profile}, seed {args.seed}")
+    print(f"  (what the target prints goes to {log_path})", flush=True)
+    with captured_output(log_path) as console:
 
-    def progress(run) -> None:
-        status = run.error.violation.headline() if run.error else "all invariants held"
-        print(f"  {run.machine:<18} {run.examples:>4} examples {run.steps:>5} steps {run.seconds:6.1f}s  {status}", flush=True)
+        def progress(run) -> None:
+            status = run.error.violation.headline() if run.error else "all invariants held"
+            console.write(f"  {run.machine:<18} {run.examples:>4} examples {run.steps:>5} steps "
+                          f"{run.seconds:6.1f}s  {status}\n")
+            console.flush()
 
-    runs = run_budget(names, profile=profile, seed=args.seed, minutes=args.minutes, progress=progress)
+        runs = run_budget(names, profile=profile, seed=args.seed, minutes=args.minutes, progress=progress)
     out = write_run(runs, target=CONFIG.target, reports_dir=args.reports_dir, seed=args.seed)
     failed = [r for r in runs if r.error]
-    print(f"{len(failed)} violation(s) in {len(runs)} machine run(s); findings: {out}")
+    print(f"{len(failed)} violation(s) in {len(runs)} machine run(s); findings: {out / 'findings.md'}")
     return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def captured_output(path: str) -> Iterator[TextIO]:
+    """Send everything written to fds 1 and 2 (the target's prints and log handlers, which
+    hold their own references to the streams) to `path`; yield a stream to the real console."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    console = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield console
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            console.close()
