@@ -49,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--examples", type=int, default=None, help="override max_examples per machine")
     run.add_argument("--reports-dir", default="reports")
 
-    serve = sub.add_parser("serve", help="start the fake Kanboard over HTTP for a real AgentLeeOps")
-    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    sub.add_parser("serve", help="start the fake Kanboard over HTTP for a real AgentLeeOps "
+                   "(options: python -m harness serve --help)")
 
     sub.add_parser("targets", help="list every target and mutant by the name --target takes")
 
@@ -72,14 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["serve"]:  # its options are the fake server's own (harness/kanboard/serve.py)
+        from harness.kanboard.serve import main as serve_main
+
+        return serve_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *argv])
-    if args.command == "serve":
-        from harness.kanboard.serve import main as serve_main
-
-        return serve_main(args.rest)
     if args.command == "targets":
         from targets.registry import list_targets
 

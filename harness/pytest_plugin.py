@@ -33,7 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from targets.registry import TargetError, get_target
 
     profiles.register()
-    settings.load_profile(config.getoption("--fuzz-profile") or profiles.default_profile())
+    profile = config.getoption("--fuzz-profile") or profiles.default_profile()
+    settings.load_profile(profile)
+
     CONFIG.target = config.getoption("--target")
     CONFIG.agentleeops_path = config.getoption("--agentleeops-path")
     CONFIG.face = config.getoption("--face")

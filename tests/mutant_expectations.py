@@ -14,7 +14,7 @@ EXPECTED: dict[str, tuple[str, frozenset[str]]] = {
     "webhook-skips-gate": ("webhook", frozenset({"G3"})),
     "no-dedupe": ("webhook", frozenset({"I1", "I4"})),
     "error-as-empty": ("webhook", frozenset({"I1", "I4"})),
-    "no-lease": ("webhook", frozenset({"I4"})),
+    "no-lease": ("webhook", frozenset({"I4", "I1"})),
     "spawner-link-only": ("spawner", frozenset({"I2"})),
     "spawner-rollback-ignored": ("spawner", frozenset({"I2"})),
     "spawner-no-pending-marker": ("spawner", frozenset({"I2"})),

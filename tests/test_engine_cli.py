@@ -46,3 +46,14 @@ def test_targets_lists_every_target_one_a_line() -> None:
     assert result.returncode == 0
     assert names[0] == "reference" and "agentleeops" in names
     assert "mutant:lock-if-exists" in names and all("\t" in line for line in result.stdout.splitlines())
+
+
+def test_serve_prints_where_to_point_agentleeops() -> None:
+    result = harness("serve", "--seconds", "0.2")
+    assert result.returncode == 0, result.stderr
+    assert "KANBOARD_URL=http://127.0.0.1:" in result.stdout and "KANBOARD_TOKEN=" in result.stdout
+
+
+def test_serve_bad_option_is_one_line() -> None:
+    result = harness("serve", "--bogus")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,72 @@
+"""Several machines share one Hypothesis example database on a real Redis: a counterexample
+one run found (say, at night) is replayed first by the next run (say, CI in the morning)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import Phase, settings
+
+from harness import profiles
+from harness.config import CONFIG
+from harness.runner import run_machine
+
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (.ci/run installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path) -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [REDIS, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        from redis import Redis
+
+        client = Redis(host="127.0.0.1", port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except Exception:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_failure_saved_by_one_run_is_replayed_first_by_the_next(redis_url, monkeypatch) -> None:
+    monkeypatch.setenv("FUZZ_REDIS_URL", redis_url)
+    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
+    monkeypatch.setattr(CONFIG, "face", "inproc")
+    profiles.register()
+    database = profiles.example_database()
+    assert type(database).__name__ == "RedisExampleDatabase"
+    # no forced seed: Hypothesis saves nothing to a database under a fixed seed
+    night = settings(settings.get_profile("dev"), database=database, derandomize=False)
+    first = run_machine("webhook", seed=None, profile=night)
+    assert first.error is not None
+    from redis import Redis
+
+    assert Redis.from_url(redis_url).keys(b"agentleeops-fuzz:*"), "nothing was saved in Redis"
+    # the morning run: no generation at all, only what the database holds
+    morning = settings(night, phases=[Phase.reuse, Phase.shrink])
+    second = run_machine("webhook", seed=None, profile=morning)
+    assert second.error is not None
+    assert second.error.violation.invariant == first.error.violation.invariant
+    assert [s["text"] for s in second.trace["steps"]] == [s["text"] for s in first.trace["steps"]]
