@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import tricks
-from harness.journal import HUMAN_ACTOR, NOTE, STEP, acting_as
+from harness.journal import HUMAN_ACTOR, NOTE, STEP, acting_as, current_actor
 from harness.world import World
 from targets.base import WebhookRequest
 
@@ -156,14 +156,15 @@ def _token_path(world: World, token: str) -> str:
     return f"/?token={value}"
 
 
-def _deliver(world: World, payload: Mapping[str, Any] | bytes, token: str = "ok") -> int:
+def _deliver(world: World, payload: Mapping[str, Any] | bytes, token: str = "ok",
+             actor: str = "webhook") -> int:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     request = WebhookRequest(
         path=_token_path(world, token),
         body=body,
         headers={"User-Agent": "Kanboard", "Content-Type": "application/json"},
     )
-    with acting_as("webhook"):
+    with acting_as(actor):
         response = world.target.deliver_webhook(request)
     return response.status
 
@@ -241,10 +242,8 @@ def _run_agent(world: World, a: Mapping[str, Any]) -> Applied:
 def _runner(world: World, spec: Mapping[str, Any]) -> Callable[[], object]:
     entry = spec["entry"]
     if entry == "webhook":
-        payload = spec["payload"]
-        return lambda: world.target.deliver_webhook(
-            WebhookRequest(path=_token_path(world, "ok"), body=json.dumps(payload).encode())
-        )
+        # inside the runner's thread, so it keeps the runner's name (the scheduler's key)
+        return lambda: _deliver(world, spec["payload"], actor=current_actor())
     if entry == "orchestrate":
         return world.target.orchestrator_pass
     if entry == "poll":
@@ -274,10 +273,9 @@ def _race(world: World, a: Mapping[str, Any]) -> Applied:
         scheduler.run(runners)
     finally:
         world.kanboard.remove_call_hook(hook)
-    a_schedule = scheduler.record
-    world.last_schedule = list(a_schedule)
+    turns = list(scheduler.record)
     names = " + ".join(runners)
-    return Applied(f"{names} ran concurrently (turns: {' '.join(a_schedule) or 'none'})", extra={"schedule": list(a_schedule)})
+    return Applied(f"{names} ran concurrently (turns: {' '.join(turns) or 'none'})", extra={"schedule": turns})
 
 
 # -- faults, model answers, file tricks -----------------------------------------------------
