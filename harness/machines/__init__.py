@@ -102,6 +102,12 @@ class GovernanceMachine(Focused):
         stage = draws.WRITER_OF.get(str(trick.get("path", "")), "Design Draft")
         self.move_then(card, self.stage(stage), via)
 
+    @rule(card=cards, how=draws.manifest_troubles(), via=st.sampled_from(VIA))
+    def manifest_trouble(self, card: int, how: dict[str, Any], via: str) -> None:
+        """The lock manifest is corrupted or deleted, then an agent that writes runs again."""
+        self.run_step("trick", card=card, **how)
+        self.move_then(card, self.stage("Design Draft"), via)
+
     @rule(target=cards, dirname=draws.dirnames(), via=st.sampled_from(VIA))
     def new_card(self, dirname: str, via: str) -> int:
         """Someone files a card whose `dirname` may be hostile; it goes to Design Draft."""
@@ -162,7 +168,7 @@ class SpawnerMachine(Focused):
 
     checks = ("I2", "I3", "I4", "G4")
 
-    @initialize(target=cards, prd=draws.spawner_prds(), faults=st.lists(draws.spawner_faults(), max_size=3),
+    @initialize(target=cards, prd=draws.spawner_prds(), faults=draws.spawner_fault_plans(),
                 via=st.sampled_from(VIA))
     def first_fan_out(self, prd: str, faults: list[Any], via: str) -> int:
         """An epic planned with a drawn prd.json, then its first fan-out under drawn faults

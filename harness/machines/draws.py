@@ -189,3 +189,31 @@ def read_faults() -> st.SearchStrategy[Any]:
 def hostile_designs() -> st.SearchStrategy[tuple[str, str, str]]:
     """(role, label, text): hostile architect answers only."""
     return llm_strategies.answers("architect", "hostile").map(lambda a: (a.role, f"{a.quality}:{a.kind}", a.text))
+
+
+# Partial failure, then a rollback that fails too: a child's metadata write answers false
+# (the n-th write of the fan-out: run records, the pending marker and earlier children come
+# first), and the removal of that half-made child answers false or loses its response.
+def failed_rollbacks() -> st.SearchStrategy[list[Any]]:
+    return st.tuples(st.integers(4, 8), st.sampled_from(["falsy", "lost"])).map(
+        lambda pair: [
+            fault_strategies.FaultSpec("saveTaskMetadata", "falsy", pair[0]),
+            fault_strategies.FaultSpec("removeTask", pair[1], 1),
+        ]
+    )
+
+
+def spawner_fault_plans() -> st.SearchStrategy[list[Any]]:
+    """Faults for a first fan-out: the lost copy (the classic), a failed rollback, or a few
+    drawn ones (none included)."""
+    rollbacks = failed_rollbacks()
+    lost_copy = st.just([fault_strategies.FaultSpec("duplicateTaskToProject", "lost", 1)])
+    return st.one_of(st.lists(spawner_faults(), max_size=3), lost_copy, rollbacks)
+
+
+def manifest_troubles() -> st.SearchStrategy[dict[str, Any]]:
+    """The lock manifest deleted, or corrupted in one of several ways."""
+    corrupt = st.sampled_from(["{ this is not json", "", "null", "[]", '{"locks": 7}']).map(
+        lambda text: {"kind": "corrupt_manifest", "content": text}
+    )
+    return st.one_of(corrupt, st.just({"kind": "delete_manifest"}))
