@@ -7,6 +7,7 @@ found in CI and one found by the main job produce the same reports.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,6 @@ def report_failure(error: BaseException, trace: dict[str, Any], nodeid: str, rep
 def _console(run_dir: Path, result: RunResult) -> str:
     trace_path = run_dir / "trace-1.json"
     regression = run_dir / "test_regression_1.py"
-    from dataclasses import replace
-
     shown = replace(result, trace_path=trace_path if trace_path.exists() else None,
                     regression_path=regression if regression.exists() else None)
     return render_result_failure(shown) + f"  findings:         {run_dir / 'findings.md'}\n"

@@ -27,18 +27,8 @@ NEWEST_BOARD: tuple[str, ...] = (
     "10. Final Review",
     "11. Done",
 )
-BA02D79_BOARD: tuple[str, ...] = (
-    "1. Inbox",
-    "2. Design Draft",
-    "3. Design Approved",
-    "4. Planning Draft",
-    "5. Plan Approved",
-    "6. Tests Draft",
-    "7. Tests Approved",
-    "8. Ralph Loop",
-    "9. Final Review",
-    "10. Done",
-)
+# ba02d79 has no Code Review column: the first eight are the same, the tail renumbered.
+BA02D79_BOARD: tuple[str, ...] = (*NEWEST_BOARD[:8], "9. Final Review", "10. Done")
 BOARDS = {"newest": NEWEST_BOARD, "ba02d79": BA02D79_BOARD}
 
 # What createProject gives a new project before AgentLeeOps replaces them.

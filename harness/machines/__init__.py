@@ -26,6 +26,7 @@ from harness.machines.rules import (
     TrickRules,
     cards,
 )
+from harness.steps import pending_webhooks
 
 VIA = ("deliver", "orchestrate", "poll", "cli", "run_agent")
 
@@ -51,8 +52,6 @@ class Focused(FuzzMachine):
 
     def deliver_all(self, copies: int = 1, token: str = "ok") -> None:
         """Hand over every webhook Kanboard emitted so far, in order, as Kanboard would have."""
-        from harness.steps import pending_webhooks
-
         while pending_webhooks(self.world):
             self.run_step("deliver", copies=copies, token=token)
 
@@ -219,12 +218,7 @@ class SpawnerMachine(Focused):
         self.run_step("move", card=card, column=self.stage("Planning Draft"))
         self.run_step("move", card=card, column=self.stage("Plan Approved"))
         other = {"entry": "poll"} if second == "poll" else {"entry": "run_agent", "agent": "spawner", "card": card}
-        runners = [{"entry": "orchestrate"}, other]
-
-        def choose(names: Any) -> int:
-            return data.draw(st.integers(0, len(names) - 1), label="turn")
-
-        self.run_step("race", runners=runners, choose=choose, label="two spawner runs")
+        self.run_race([{"entry": "orchestrate"}, other], data, "two spawner runs")
 
 
 class WebhookMachine(Focused):
@@ -277,23 +271,8 @@ class WebhookMachine(Focused):
         """A move into a trigger column, then two runners react at once, calls interleaved."""
         triggers = [c for c in self.columns if c in self.world.target.triggers]
         self.run_step("move", card=card, column=triggers[column % len(triggers)])
-        from harness.steps import pending_webhooks
-
-        pending = [p for p in pending_webhooks(self.world) if p.get("event_name") == "task.move.column"]
-        runners: list[dict[str, Any]] = []
-        for kind in kinds:
-            if kind == "webhook":
-                if pending:
-                    runners.append({"entry": "webhook", "payload": pending[-1]})
-            else:
-                runners.append({"entry": kind})
-        if len(runners) < 2:
-            return
-
-        def choose(names: Any) -> int:
-            return data.draw(st.integers(0, len(names) - 1), label="turn")
-
-        self.run_step("race", runners=runners, choose=choose, label=" + ".join(kinds))
+        moves = [p for p in pending_webhooks(self.world) if p.get("event_name") == "task.move.column"]
+        self.run_race(self.race_runners(kinds, moves[-1] if moves else None), data, " + ".join(kinds))
 
 
 class CombinedMachine(

@@ -14,6 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant
 
 from harness.config import CONFIG, make_target
 from harness.invariants import all_checkers
+from harness.scheduler import draw_from
 from harness.steps import Applied, Step, apply
 from harness.violation import violation_error
 from harness.world import World
@@ -84,6 +85,20 @@ class FuzzMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.world.close()
+
+    def run_race(self, runners: list[dict[str, Any]], data: Any, label: str) -> None:
+        """Run `runners` at once; the turn at each Kanboard call is drawn from `data`."""
+        if len(runners) >= 2:
+            self.run_step("race", runners=runners, choose=draw_from(data, label="turn"), label=label)
+
+    @staticmethod
+    def race_runners(kinds: tuple[str, ...], payload: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """Runner specs for `kinds`; a webhook runner delivers `payload` (none: left out)."""
+        return [
+            {"entry": "webhook", "payload": payload} if kind == "webhook" else {"entry": kind}
+            for kind in kinds
+            if kind != "webhook" or payload is not None
+        ]
 
     # -- helpers for subclasses ------------------------------------------------------------
     @property

@@ -17,8 +17,6 @@ from strategies import prd as prd_strategies
 from strategies import text as text_strategies
 from targets.base import AGENTS
 
-ARTIFACTS = ("DESIGN.md", "prd.json", "tests/test_s1.py", "src/s1.py")
-
 
 def card_specs() -> st.SearchStrategy[Any]:
     return card_strategies.cards(valid=None)

@@ -5,7 +5,6 @@ model, file tricks and races. Each family is a mixin of Hypothesis rules over th
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -144,27 +143,6 @@ class RaceRules(FuzzMachine):
 
     @rule(data=st.data(), kinds=draws.race_kinds())
     def race(self, data: st.DataObject, kinds: tuple[str, str]) -> None:
-        runners = []
         pending = pending_webhooks(self.world)
-        for kind in kinds:
-            if kind == "webhook":
-                if not pending:
-                    continue
-                runners.append({"entry": "webhook", "payload": pending[0]})
-            else:
-                runners.append({"entry": kind})
-        if len(runners) < 2:
-            return
-        if kinds == ("webhook", "webhook"):
-            label = "duplicate deliveries racing"
-        else:
-            label = " + ".join(kinds)
-
-        def choose(names: Any) -> int:
-            return data.draw(st.integers(0, len(names) - 1), label="turn")
-
-        self.run_step("race", runners=runners, choose=choose, label=label)
-
-
-def payload_text(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True)
+        label = "duplicate deliveries racing" if kinds == ("webhook", "webhook") else " + ".join(kinds)
+        self.run_race(self.race_runners(kinds, pending[0] if pending else None), data, label)
