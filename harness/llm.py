@@ -33,6 +33,7 @@ class ScriptedLLM:
         journal: Journal | None = None,
     ) -> None:
         self._queues: dict[str, deque[str]] = {r: deque(a) for r, a in (script or {}).items()}
+        self._meanwhile: dict[str, deque[Callable[[], object]]] = {}
         self._default = default
         self._journal = journal
         self._lock = threading.Lock()
@@ -43,11 +44,21 @@ class ScriptedLLM:
         with self._lock:
             self._queues.setdefault(role, deque()).extend(answers)
 
+    def meanwhile(self, role: str, action: Callable[[], object]) -> None:
+        """Run `action` during the role's next call, before it answers: what a person does
+        while an agent waits on the model (a test edited mid-run)."""
+        with self._lock:
+            self._meanwhile.setdefault(role, deque()).append(action)
+
     def complete(self, role: str, prompt: str) -> str:
         with self._lock:
             queue = self._queues.get(role)
             answer = queue.popleft() if queue else None
+            pending = self._meanwhile.get(role)
+            action = pending.popleft() if pending else None
             self.calls.append((role, prompt))
+        if action is not None:
+            action()
         if answer is None:
             answer = self._default(role, prompt)
         if self._journal is not None:

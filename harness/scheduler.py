@@ -19,7 +19,13 @@ Choice encoding, chosen for shrinking: the candidates passed to `choose` are the
 just gave the turn back (if it is still live) first, then the other live runners in the
 order `run` was given them. Index 0 therefore means "keep going", and a fully shrunk
 schedule runs the first runner to completion, then the next. When one runner is live there
-is no draw.
+is no draw. With `decide` (e.g. `at_writes`) only some calls are decision points; at the
+others the runner holding the turn keeps it without a draw.
+
+Two ways to draw: `draw_from` (a turn drawn at every decision point: dense interleavings) and
+`preemptions_from` (the runner holding the turn keeps it unless a rarer draw preempts it:
+reaches schedules where one runner does its whole run inside another's read-modify-write).
+Machines use the second at `at_writes` and the first at every call, one or the other per race.
 
 Limits (each one makes the run stop being one-at-a-time, or stop early, never silently
 flaky):
@@ -125,6 +131,43 @@ def draw_from(data: Any, label: str | None = None) -> Choose:
     return choose
 
 
+PREEMPT_ODDS = (2, 8)  # a race preempts at one decision point in 2 (dense) or in 8 (sparse)
+
+
+def preemptions_from(data: Any, label: str | None = None) -> Choose:
+    """A `choose` for schedules decided at few points: the first runner is drawn, then how
+    often to preempt (1 in 2, or 1 in 8), then at each decision point whether the runner
+    holding the turn is preempted by the next one.
+
+    A fair coin at every call almost never leaves one runner alone for the dozens of calls a
+    race needs (a read, then the other runner's whole run, then the stale write); rare
+    preemptions at writes (`at_writes`) reach such schedules often, and dense ones the races
+    at a runner's first write (check-then-act). Both shrink toward fewer preemptions.
+    """
+    from hypothesis import strategies as st
+
+    plan: list[int] = []
+
+    def choose(names: Sequence[str]) -> int:
+        name = label or "turn"
+        if not plan:
+            plan.append(data.draw(st.sampled_from(PREEMPT_ODDS), label=f"{name}: 1 preemption in"))
+            return data.draw(st.integers(0, len(names) - 1), label=f"{name}: first")
+        odds = plan[0]
+        roll = data.draw(st.integers(0, odds - 1), label=f"{name}: preempt?")
+        return 1 if roll == odds - 1 and len(names) > 1 else 0
+
+    return choose
+
+
+def at_writes(method: str | None) -> bool:
+    """Decision points for `Scheduler(decide=...)`: a runner's start and its writing calls.
+
+    Reads commute with the other runner's reads, so a switch just before a write is where a
+    stale read turns into a lost update or a check-then-act race."""
+    return method is None or not method.startswith(("get", "download"))
+
+
 class _Run:
     """The state of one `Scheduler.run`, shared by the main thread and the runners."""
 
@@ -142,10 +185,19 @@ class _Run:
 class Scheduler:
     """Runs runners as threads, one at a time, switching only where `choose` says."""
 
-    def __init__(self, choose: Choose, *, stuck_after: float = DEFAULT_STUCK_AFTER) -> None:
+    def __init__(
+        self,
+        choose: Choose,
+        *,
+        stuck_after: float = DEFAULT_STUCK_AFTER,
+        decide: Callable[[str | None], bool] | None = None,
+    ) -> None:
         if stuck_after <= 0:
             raise ValueError("stuck_after must be a positive number of seconds")
         self._choose = choose
+        # which pending calls of the runner holding the turn are decision points (None: all);
+        # at the others it keeps the turn without a draw
+        self._decide = decide
         self.stuck_after = stuck_after
         self.record: list[str] = []  # the runner picked at each draw, across runs
         self.history: list[Grant] = []  # every turn given, drawn or forced, across runs
@@ -155,7 +207,12 @@ class Scheduler:
 
     @classmethod
     def from_list(
-        cls, order: Sequence[str], *, strict: bool = True, stuck_after: float = DEFAULT_STUCK_AFTER
+        cls,
+        order: Sequence[str],
+        *,
+        strict: bool = True,
+        stuck_after: float = DEFAULT_STUCK_AFTER,
+        decide: Callable[[str | None], bool] | None = None,
     ) -> Scheduler:
         """Replay a `record`: the runner named at each draw. Past its end: error, or keep going."""
         order = list(order)
@@ -179,7 +236,7 @@ class Scheduler:
             position += 1
             return list(names).index(wanted)
 
-        return cls(choose, stuck_after=stuck_after)
+        return cls(choose, stuck_after=stuck_after, decide=decide)
 
     # -- the yield point -----------------------------------------------------------------
     def turn(self, actor: str, method: str, params: Any = None) -> None:
@@ -269,10 +326,12 @@ class Scheduler:
                 if not live:
                     return
                 current = run.current
+                keep = False
                 if current in live:
                     live.remove(current)
                     live.insert(0, current)
-            pick = live[0] if len(live) == 1 else live[self._draw(live)]
+                    keep = self._decide is not None and not self._decide(run.pending[current])
+            pick = live[0] if len(live) == 1 or keep else live[self._draw(live)]
             with self._cv:
                 method = run.pending[pick]
                 self.history.append(Grant(pick, method))

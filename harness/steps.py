@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import tricks
-from harness.journal import HUMAN_ACTOR, NOTE, STEP, acting_as, current_actor
+from harness.journal import HUMAN, HUMAN_ACTOR, NOTE, STEP, TRICK, acting_as, current_actor
+from harness.kanboard import HumanRefused
 from harness.world import World
 from targets.base import WebhookRequest
 
@@ -62,7 +63,10 @@ def apply(world: World, step: Step) -> Applied:
     world.clock.tick()
     world.journal.step += 1
     event = world.journal.record(STEP, {"rule": step.rule, "args": dict(step.args)})
-    applied = fn(world, step.args)
+    try:
+        applied = fn(world, step.args)
+    except HumanRefused as exc:  # Kanboard's own UI refuses this mis-click: nothing happens
+        applied = Applied(f"{step.rule} refused by Kanboard ({exc})")
     world.journal.record(NOTE, {"text": applied.text, "step_seq": event.seq})
     return applied
 
@@ -140,6 +144,21 @@ def _edit_description(world: World, a: Mapping[str, Any]) -> Applied:
     with acting_as(HUMAN_ACTOR):
         world.kanboard.human.edit_description(a["card"], a["description"])
     return Applied(f"card #{a['card']} description changed", card=a["card"])
+
+
+@action("unlock")
+def _unlock(world: World, a: Mapping[str, Any]) -> Applied:
+    """A person reopens an approved artifact with the target's own unlock tool; only an
+    unlock the target confirms is journalled (the invariants then release that lock)."""
+    card, rel = int(a["card"]), str(a["path"])
+    reason = str(a.get("reason") or "reopened by hand")
+    with acting_as(HUMAN_ACTOR):
+        done = world.target.unlock(card, rel, reason)
+        if done:
+            world.journal.record(HUMAN, {"action": "unlock", "task_id": card, "paths": [rel], "reason": reason})
+    if done:
+        return Applied(f"card #{card}: {rel} unlocked by hand ({reason})", card=card)
+    return Applied(f"card #{card}: unlocking {rel} by hand changed nothing (not locked, or refused)", card=card)
 
 
 # -- webhook deliveries ---------------------------------------------------------------------
@@ -257,17 +276,24 @@ def _runner(world: World, spec: Mapping[str, Any]) -> Callable[[], object]:
 
 @action("race")
 def _race(world: World, a: Mapping[str, Any]) -> Applied:
-    """Run several runners at once under the cooperative scheduler; `schedule` fixes the turns."""
-    from harness.scheduler import Scheduler
+    """Run several runners at once under the cooperative scheduler; `schedule` fixes the turns.
+
+    `granularity` says where turns are decided: at every Kanboard call ("calls", the default)
+    or only at a runner's start and its writing calls ("writes")."""
+    from harness.scheduler import Scheduler, at_writes
 
     runners = {}
     for i, spec in enumerate(a["runners"]):
         runners[f"{spec['entry']}#{i + 1}"] = _runner(world, spec)
+    granularity = a.get("granularity", "calls")
+    if granularity not in ("calls", "writes"):
+        raise StepError(f"unknown race granularity {granularity!r}; known: calls, writes")
+    decide = at_writes if granularity == "writes" else None
     choose = a.get("choose")
     if choose is None:
-        scheduler = Scheduler.from_list(list(a.get("schedule", [])))
+        scheduler = Scheduler.from_list(list(a.get("schedule", [])), decide=decide)
     else:
-        scheduler = Scheduler(choose)
+        scheduler = Scheduler(choose, decide=decide)
     hook = world.kanboard.add_call_hook(scheduler.turn)
     try:
         scheduler.run(runners)
@@ -287,9 +313,26 @@ def _fault(world: World, a: Mapping[str, Any]) -> Applied:
         world.kanboard.faults.add(a["kind"], a["method"], times=None)
         return Applied(f"Kanboard answers every {a['method']} call with a {a['kind']} fault until further notice")
     occurrence = int(a.get("occurrence", 1))
+    which = {1: "next call", 2: "second call from now"}.get(occurrence, f"call #{occurrence} from now")
+    if a.get("new_card"):
+        known = max((int(t["id"]) for t in world.kanboard.tasks(active_only=False)), default=0)
+        seen: list[int] = []
+
+        def on_a_new_card(method: str, params: Any) -> bool:
+            try:
+                task = int(params.get("task_id")) if isinstance(params, Mapping) else 0
+            except (TypeError, ValueError):
+                return False
+            if task <= known:
+                return False
+            seen.append(task)
+            return len(seen) == occurrence
+
+        world.kanboard.faults.add(a["kind"], a["method"], when=on_a_new_card)
+        return Applied(f"Kanboard will answer the {which} of {a['method']} on a card created from now on "
+                       f"with a {a['kind']} fault")
     nth = world.kanboard.faults.count(a["method"]) + occurrence
     world.kanboard.faults.add(a["kind"], a["method"], nth=nth)
-    which = {1: "next call", 2: "second call from now"}.get(occurrence, f"call #{occurrence} from now")
     return Applied(f"Kanboard will answer the {which} of {a['method']} with a {a['kind']} fault")
 
 
@@ -301,8 +344,23 @@ def _clear_faults(world: World, a: Mapping[str, Any]) -> Applied:
 
 @action("llm")
 def _llm(world: World, a: Mapping[str, Any]) -> Applied:
+    """Script the role's next answer; `meanwhile` (a trick's arguments) is done by a person
+    while the agent waits for that answer, i.e. in the middle of the agent's run."""
     world.llm.push(a["role"], a["answer"])
-    return Applied(f"model's next {a['role']} answer scripted: {a.get('label') or _short(a['answer'])!r}")
+    text = f"model's next {a['role']} answer scripted: {a.get('label') or _short(a['answer'])!r}"
+    spec = a.get("meanwhile")
+    if not spec:
+        return Applied(text)
+    spec = dict(spec)
+
+    def during_the_call() -> None:
+        with acting_as(HUMAN_ACTOR):
+            done = tricks.apply(world, spec)
+            world.journal.record(TRICK, {**spec, "text": done, "while": f"{a['role']} call"})
+
+    world.llm.meanwhile(a["role"], during_the_call)
+    what = f"{spec.get('kind')} of {spec.get('path') or 'the workspace'}"
+    return Applied(f"{text}; while the agent waits for it, a person does a {what} on card #{spec.get('card')}")
 
 
 @action("trick")

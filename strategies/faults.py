@@ -40,11 +40,14 @@ def _ordinal(n: int) -> str:
 
 @dataclass(frozen=True)
 class FaultSpec:
-    """The `occurrence`-th call (from 1) of `method` goes wrong as `kind`."""
+    """The `occurrence`-th call (from 1) of `method` goes wrong as `kind`. With `new_card`,
+    only calls on cards created after the fault is planned count (a spawned child's own
+    completion calls, whatever number of writes the target makes before them)."""
 
     method: str
     kind: str
     occurrence: int = 1
+    new_card: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,7 +61,8 @@ class FaultSpec:
 
     def describe(self) -> str:
         """E.g. "Kanboard duplicateTaskToProject, 2nd call, loses its response (...)"."""
-        return f"Kanboard {self.method}, {_ordinal(self.occurrence)} call, {_KIND_PHRASES[self.kind]}"
+        on = " on a card created after planning" if self.new_card else ""
+        return f"Kanboard {self.method}, {_ordinal(self.occurrence)} call{on}, {_KIND_PHRASES[self.kind]}"
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,15 @@ class Target(abc.ABC):
         """Arguments a human would give `script` to act on card `task_id` (for generated runs)."""
         return [str(task_id)]
 
+    def unlock(self, task_id: int, rel: str, reason: str) -> bool:
+        """The explicit unlock a person uses to reopen an approved artifact of a card.
+
+        Runs as the human who asked for it (not a system runner). True when the ratchet now
+        leaves `rel` writable; False when there was no such lock or the target has no
+        unlock tool, in which case the harness keeps treating the artifact as locked.
+        """
+        return False
+
     # -- what it declares about files ---------------------------------------------------
     def workspace(self, dirname: str) -> Path:
         """Where the card with this `dirname` keeps its artifacts."""

@@ -19,21 +19,12 @@ EXPECTED: dict[str, tuple[str, frozenset[str]]] = {
     "spawner-rollback-ignored": ("spawner", frozenset({"I2"})),
     "spawner-no-pending-marker": ("spawner", frozenset({"I2"})),
     "spawner-flood-no-error": ("spawner", frozenset({"I3"})),
+    # needs the plan reopened with the explicit unlock and grown between runs
+    "spawner-cap-per-run": ("spawner", frozenset({"I3"})),
+    # needs one runner's whole spawner run inside the other's tag read-modify-write
+    "tag-rmw": ("spawner", frozenset({"I4"})),
     "ralph-runs-in-workspace": ("ralph", frozenset({"G2", "G1"})),
     "ralph-git-add-all": ("ralph", frozenset({"G2"})),
-}
-
-# Planted and proven by direct scenario tests (tests/test_mutants_proofs.py,
-# tests/test_reference_spawner.py, tests/test_reference_ralph.py), but not found by the `ci`
-# fuzz budget, each for a stated reason:
-NOT_FOUND_BY_CI_FUZZ = {
-    # equivalent under fuzzing: the reference runs model code in a scratch copy, so nothing
-    # unstaged ever reaches the real tests/ for the guard to miss
-    "ralph-guard-staged-only": "equivalent while model code runs in a scratch copy",
-    # exceeding the cap across runs needs the approved prd.json to grow, which takes an
-    # explicit unlock the machines do not model yet
-    "spawner-cap-per-run": "needs an explicit-unlock action between runs",
-    # the lost tag needs one precise interleaving inside a two-agent column; the scheduler can
-    # draw it, but not within the ci budget
-    "tag-rmw": "interleaving too rare for the ci budget",
+    # needs a person's unstaged edit or new test file during the run (invisible to --cached)
+    "ralph-guard-staged-only": ("ralph", frozenset({"G2"})),
 }

@@ -12,7 +12,8 @@ from harness.invariants import all_checkers
 from harness.steps import Step, apply, pending_webhooks
 from harness.violation import Violation
 from harness.world import World
-from strategies.llm import hostile_answer
+from strategies.llm import good_answer, hostile_answer
+from strategies.prd import prd_document_text
 from targets.registry import get_target
 
 
@@ -41,6 +42,14 @@ SPAWNED = DESIGNED + to(1, "4. Planning Draft") + to(1, "5. Plan Approved") + [(
 APPROVED = SPAWNED + to(2, "7. Tests Approved")
 HOSTILE_CODER = hostile_answer("coder", "writes_tests_on_import", {"dirname": "calc", "atomic_id": "atomic-01"})
 FLOOD = hostile_answer("pm", "flood", {"dirname": "calc"})
+PLAN_15, PLAN_25 = prd_document_text(15, "calc"), prd_document_text(25, "calc")
+# 15 children, then the plan reopened with the explicit unlock, grown to 25 and re-approved:
+# 10 new stories fit a per-run cap of 20, but the epic would hold 25
+REPLANNED = (DESIGNED + [("llm", {"role": "pm", "answer": PLAN_15})] + to(1, "4. Planning Draft")
+             + to(1, "5. Plan Approved")
+             + [("unlock", {"card": 1, "path": "prd.json", "reason": "the plan grew"}),
+                ("llm", {"role": "pm", "answer": PLAN_25})]
+             + to(1, "4. Planning Draft") + to(1, "5. Plan Approved"))
 
 
 def test_the_reference_is_clean_through_the_pipeline_duplicates_and_tricks():
@@ -57,6 +66,128 @@ def test_the_reference_is_clean_with_hostile_model_code_and_a_stray_test_file():
                          ("trick", {"kind": "write", "card": 2, "path": "tests/test_extra.py"})]
              + to(2, "8. Ralph Loop"))
     assert drive("reference", steps) == []
+
+
+def test_the_reference_refuses_a_replanned_epic_past_the_cap_and_relocks_the_plan():
+    world = World(get_target("reference"))
+    checkers = all_checkers()
+    found: list[Violation] = []
+    try:
+        for rule, args in REPLANNED:
+            for checker in checkers:
+                checker.before_step(world)
+            apply(world, Step(rule, args))
+            found += [v for checker in checkers for v in checker.check(world)]
+        kb = world.kanboard
+        children = [t for t in kb.tasks() if int(t["id"]) != 1]
+        comments = " ".join(c["comment"] for c in kb.comments(1))
+        locked = world.target.locked_artifacts(world.binding.home / "projects" / "calc")
+    finally:
+        world.close()
+    assert found == []
+    assert len(children) == 15  # the grown plan was refused as a whole
+    assert "unlocked by hand" in comments and "flood control" in comments
+    assert set(locked) == {"DESIGN.md", "prd.json"}  # re-approved: the new plan is locked
+
+
+def test_a_reused_card_id_is_not_taken_for_a_removed_child():
+    """Kanboard gives a new card the id of a just-removed one; the I3/I2 family must follow
+    the card, not the number (a false alarm the spawner machine once raised)."""
+    steps = (DESIGNED + [("llm", {"role": "pm", "answer": prd_document_text(20, "calc")})]
+             + to(1, "4. Planning Draft")
+             + [("fault", {"method": "saveTaskMetadata", "kind": "falsy", "occurrence": 6}),
+                ("fault", {"method": "removeTask", "kind": "falsy", "occurrence": 1}),
+                ("move", {"card": 1, "column": "5. Plan Approved"}), ("poll", {"ticks": 1}),
+                ("create_card", {"title": "Another", "column": "1. Inbox", "metadata": {"dirname": "other"}}),
+                ("move", {"card": 1, "column": "4. Planning Draft"}),
+                ("move", {"card": 1, "column": "5. Plan Approved"}), ("poll", {"ticks": 1})])
+    world = World(get_target("reference"))
+    checkers = all_checkers()
+    found: list[Violation] = []
+    try:
+        for rule, args in steps:
+            for checker in checkers:
+                checker.before_step(world)
+            applied = apply(world, Step(rule, args))
+            if rule == "create_card":
+                reused = applied.card
+            found += [v for checker in checkers for v in checker.check(world)]
+        children = [t for t in world.kanboard.tasks() if world.kanboard.metadata(int(t["id"])).get("parent_id") == "1"]
+    finally:
+        world.close()
+    assert reused == 2 and len(children) == 20  # the removed child's id went to the new card
+    assert found == []
+
+
+def test_a_rolled_back_childs_id_reused_by_another_epic_checked_once_at_the_end():
+    """A rule of a machine is several steps and is checked once: a child rolled back in an
+    early step, whose id a later card gets, must not read as that run's half-made child."""
+    epic2 = [("create_card", {"title": "Other", "column": "1. Inbox", "metadata": {"dirname": "other"}})]
+    for column in ("2. Design Draft", "3. Design Approved", "4. Planning Draft", "5. Plan Approved"):
+        epic2 += to(2, column)
+    steps = (DESIGNED + [("llm", {"role": "pm", "answer": prd_document_text(1, "calc")})]
+             + to(1, "4. Planning Draft")
+             + [("fault", {"method": "saveTaskMetadata", "kind": "falsy", "occurrence": 1, "new_card": True}),
+                ("move", {"card": 1, "column": "5. Plan Approved"}), ("orchestrate", {})]
+             + epic2)
+    world = World(get_target("reference"))
+    checkers = all_checkers()
+    try:
+        for rule, args in steps:
+            for checker in checkers:
+                checker.before_step(world)
+            apply(world, Step(rule, args))
+        found = [v for checker in checkers for v in checker.check(world)]
+        reused = world.kanboard.metadata(3).get("parent_id")
+    finally:
+        world.close()
+    assert reused == "2"  # epic #2's first child got the id of epic #1's rolled-back one
+    assert found == []
+
+
+CALC_STORY = {"dirname": "calc", "atomic_id": "atomic-01"}
+GOOD_CODER = good_answer("coder", CALC_STORY)
+MID_RUN = {
+    "edit": {"kind": "edit", "card": 2, "path": "tests/test_atomic_01.py",
+             "content": "def test_anything():\n    assert True\n"},
+    "new": {"kind": "write", "card": 2, "path": "tests/test_extra.py", "content": "# mine\n"},
+    "delete": {"kind": "delete", "card": 2, "path": "tests/test_atomic_01.py"},
+}
+
+
+def while_ralph_thinks(trick: dict) -> list[tuple[str, dict]]:
+    """A person changes tests/ while Ralph waits for the model, in the middle of its run."""
+    return APPROVED + [("llm", {"role": "coder", "answer": GOOD_CODER, "meanwhile": trick})] + to(2, "8. Ralph Loop")
+
+
+@pytest.mark.parametrize("how", sorted(MID_RUN))
+def test_the_reference_undoes_a_test_change_made_during_its_run(how):
+    world = World(get_target("reference"))
+    checkers = all_checkers()
+    found: list[Violation] = []
+    try:
+        for rule, args in while_ralph_thinks(MID_RUN[how]):
+            for checker in checkers:
+                checker.before_step(world)
+            apply(world, Step(rule, args))
+            found += [v for checker in checkers for v in checker.check(world)]
+        ws = world.binding.home / "projects" / "calc"
+        test_text = (ws / "tests" / "test_atomic_01.py").read_text()
+        extra = (ws / "tests" / "test_extra.py").exists()
+    finally:
+        world.close()
+    assert found == []
+    assert "assert True" not in test_text and not extra  # restored, and the run refused
+
+
+def test_the_reference_undoes_a_mid_run_test_edit_when_it_refuses_the_run_for_another_reason():
+    """Found by the ralph machine: the source path a symlink (so the write is refused) and a
+    test edited meanwhile; the refusal must not skip putting tests/ back."""
+    link = ("trick", {"kind": "symlink_over", "card": 2, "path": "src/calc.py", "to": "tests/test_atomic_01.py"})
+    steps = while_ralph_thinks(MID_RUN["edit"])
+    steps = steps[:len(APPROVED)] + [link] + steps[len(APPROVED):]
+    assert drive("reference", steps) == []
+    assert [v.invariant for v in drive("mutant:ralph-guard-staged-only", steps)][:1] == ["G2"]
 
 
 MUTANTS = {
@@ -83,6 +214,8 @@ MUTANTS = {
     "spawner-no-pending-marker": ("I2", DESIGNED + to(1, "4. Planning Draft")
                                   + [("fault", {"method": "duplicateTaskToProject", "kind": "lost"})]
                                   + to(1, "5. Plan Approved")),
+    "spawner-cap-per-run": ("I3", REPLANNED),
+    "ralph-guard-staged-only": ("G2", while_ralph_thinks(MID_RUN["edit"])),
     "ralph-git-add-all": ("G2", APPROVED + [("trick", {"kind": "write", "card": 2, "path": "tests/test_extra.py"})]
                           + to(2, "8. Ralph Loop")),
 }

@@ -11,7 +11,7 @@ import pytest
 
 from harness.invariants.locks import G1Locks
 from harness.invariants.testing import MANIFEST, MiniWorld, write
-from harness.journal import HUMAN, acting_as
+from harness.journal import HUMAN, TRICK, acting_as
 
 
 @pytest.fixture()
@@ -197,4 +197,54 @@ def test_a_lock_forged_into_the_manifest_by_a_trick_is_not_the_systems(world):
         world.lock(world.ws, "src.py")  # the harness writes a valid-looking lock
     assert system_step(world, g1, lambda: write(world.ws / "src.py", "new code")) == []
     found = system_step(world, g1, lambda: write(world.ws / "DESIGN.md", "still locked"))
+    assert [v.invariant for v in found] == ["G1"]
+
+
+def _edited_mid_step(world: MiniWorld) -> None:
+    """A person edits the locked DESIGN.md while a system runner is in the middle of a step."""
+    with acting_as("human"):
+        (world.ws / "DESIGN.md").write_text("edited by hand")
+        world.journal.record(TRICK, {"kind": "edit", "card": world.card_id, "path": "DESIGN.md"})
+
+
+def test_putting_back_the_locked_bytes_after_a_mid_step_edit_is_a_restore(world):
+    g1 = locked_design(world)
+
+    def restore() -> None:
+        _edited_mid_step(world)
+        write(world.ws / "DESIGN.md", "approved design")
+
+    assert system_step(world, g1, restore) == []
+
+
+def test_writing_other_bytes_after_a_mid_step_edit_is_still_an_overwrite(world):
+    g1 = locked_design(world)
+
+    def rewrite() -> None:
+        _edited_mid_step(world)
+        write(world.ws / "DESIGN.md", "the system's own version")
+
+    assert [v.invariant for v in system_step(world, g1, rewrite)] == ["G1"]
+
+
+def test_an_unlock_the_manifest_carried_out_makes_relocking_the_same_bytes_a_new_lock(world):
+    g1 = locked_design(world)
+    with world.step([g1], rule="unlock", card=world.card_id, path="DESIGN.md") as found, acting_as("human"):
+        (world.ws / MANIFEST).unlink()  # the target's unlock tool dropped the entry
+        world.journal.record(HUMAN, {"action": "unlock", "task_id": world.card_id, "paths": ["DESIGN.md"]})
+    assert found == [] and g1.locks == {}
+    assert system_step(world, g1, lambda: world.lock(world.ws, "DESIGN.md")) == []
+    assert str(world.ws / "DESIGN.md") in g1.locks  # locked again: the same bytes, a new lock
+    found = system_step(world, g1, lambda: write(world.ws / "DESIGN.md", "after re-approval"))
+    assert [v.invariant for v in found] == ["G1"]
+
+
+def test_recreating_the_same_bytes_after_a_delete_step_is_still_an_overwrite(world):
+    """Checked once over a machine rule (a trick step, then the re-triggered agent): the
+    approved bytes written again are a recreation, not a restore."""
+    g1 = locked_design(world)
+    with world.step([g1], rule="trick", kind="delete", card=world.card_id, path="DESIGN.md") as found:
+        (world.ws / "DESIGN.md").unlink()
+        with acting_as("poller"):
+            write(world.ws / "DESIGN.md", "approved design")
     assert [v.invariant for v in found] == ["G1"]

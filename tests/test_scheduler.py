@@ -26,7 +26,9 @@ from harness.scheduler import (
     Scheduler,
     SchedulerError,
     SchedulerStuck,
+    at_writes,
     draw_from,
+    preemptions_from,
 )
 
 
@@ -548,3 +550,59 @@ def test_no_false_alarm_when_the_dedup_is_atomic() -> None:
 
     dedup_holds()
     assert len({tuple(r) for r in examples}) > 10  # it did explore many interleavings
+
+
+# -- decision points and sparse preemptions ---------------------------------------------------
+
+
+class PlannedData:
+    """Stand-in for Hypothesis's `st.data()`: hands out planned draws in order."""
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.values = list(values)
+
+    def draw(self, strategy: Any, label: str | None = None) -> Any:
+        return self.values.pop(0)
+
+
+def test_at_writes_draws_only_at_a_runners_start_and_its_writes() -> None:
+    board = Board()
+    scheduler = Scheduler(lambda names: 0, decide=at_writes)
+    board.add_call_hook(scheduler.turn)
+    scheduler.run({n: increment(board, n) for n in ("a", "b")})
+    # a's start and a's set are drawn; a's get passes without a draw; b then runs alone
+    assert scheduler.record == ["a", "a"]
+    assert [(g.runner, g.method) for g in scheduler.history] == [
+        ("a", None), ("a", "get"), ("a", "set"), ("b", None), ("b", "get"), ("b", "set")]
+    assert board.values["n"] == 2
+
+
+def test_a_preemption_right_before_a_write_exposes_the_lost_update() -> None:
+    board = Board()
+    # 1 preemption in 8; a starts; a is preempted at its set; b keeps the turn at its own set
+    scheduler = Scheduler(preemptions_from(PlannedData([8, 0, 7, 0])), decide=at_writes)
+    board.add_call_hook(scheduler.turn)
+    scheduler.run({n: increment(board, n) for n in ("a", "b")})
+    assert scheduler.record == ["a", "b", "b"]
+    assert board.values["n"] == 1  # b's increment was lost: a wrote what it read before b ran
+
+
+def test_no_preemption_drawn_means_each_runner_runs_through() -> None:
+    board = Board()
+    scheduler = Scheduler(preemptions_from(PlannedData([2, 1, 0, 0])), decide=at_writes)
+    board.add_call_hook(scheduler.turn)
+    scheduler.run({n: increment(board, n) for n in ("a", "b")})
+    assert board.calls() == [("b", "get"), ("b", "set"), ("a", "get"), ("a", "set")]
+    assert board.values["n"] == 2
+
+
+def test_a_replayed_schedule_uses_the_same_decision_points() -> None:
+    first = Board()
+    drawn = Scheduler(preemptions_from(PlannedData([8, 0, 7, 0])), decide=at_writes)
+    first.add_call_hook(drawn.turn)
+    drawn.run({n: increment(first, n) for n in ("a", "b")})
+    again = Board()
+    replay = Scheduler.from_list(drawn.record, decide=at_writes)
+    again.add_call_hook(replay.turn)
+    replay.run({n: increment(again, n) for n in ("a", "b")})
+    assert again.calls() == first.calls() and again.values == first.values

@@ -64,9 +64,13 @@ class G3Gate(Checker):
         for event in events:
             if event.kind == jr.HUMAN and str(event.data.get("action")) == "unlock":
                 card = as_int(event.data.get("task_id"))
+                named = event.data.get("paths")
                 for ws, cards in self.ws_cards.items():
                     if card is None or card in cards:
-                        self.seen[ws] = set()
+                        if isinstance(named, (list, tuple)):  # only what was unlocked
+                            self.seen[ws] = self.seen.get(ws, set()) - {str(p) for p in named}
+                        else:
+                            self.seen[ws] = set()
             run = self.history.feed(world, event)
             if run is not None and run.start is event and run.agent in upstream:
                 starts.append(run)

@@ -2,10 +2,12 @@
 
 Locks are learned from the target's own manifest (`Target.locked_artifacts(ws)`) after each
 step in which the system acted, keyed by resolved path, and REMEMBERED until a human unlocks
-the card: a manifest that is later corrupted, deleted or rewritten does not make the harness
-forget. Two rules, checked after every step:
+the card (with the target's own unlock tool, journalled by the `unlock` step): a manifest
+that is later corrupted, deleted or rewritten does not make the harness forget. Two rules,
+checked after every step:
   1. no system FILE event targets a locked resolved path: write/truncate it, rename it away
-     or rename/mkdir/symlink/link onto it, remove it (or a directory holding it);
+     or rename/mkdir/symlink/link onto it, remove it (or a directory holding it); a write
+     that puts the locked bytes back after a person changed them mid-run is a restore;
   2. a locked file's content (lstat: hash, symlink, missing) does not change across a step,
      unless a harness trick touched it in that step (a trick's result becomes the new
      baseline: the system must not rewrite or recreate it afterwards). A lock learned with a
@@ -100,10 +102,10 @@ class G1Locks(Checker):
         tricks = trick_scope(world, events)
         for event in events:
             if event.kind == jr.HUMAN and str(event.data.get("action")) == "unlock":
-                self._unlock(event)
+                self._unlock(world, event)
             elif event.kind == jr.FILE and jr.is_system(event.actor):
                 done = {v.details.get("path") for v in found}  # the first effect per path
-                found += self._file_event(event, done)
+                found += self._file_event(world, event, events, done)
         system_acted = any(jr.is_system(e.actor) for e in events)
         if system_acted:  # a step in which only the harness acted changes nothing of the system's
             hit = {v.details.get("path") for v in found}  # one finding per path and step
@@ -114,12 +116,15 @@ class G1Locks(Checker):
             found += self._learn(world, events, tricks)
         return found
 
-    def _file_event(self, event: Event, done: set[str]) -> list[Violation]:
+    def _file_event(self, world: WorldView, event: Event, events: Sequence[Event],
+                    done: set[str]) -> list[Violation]:
         for path in sorted(self.locks):
             how = _targets(event, path)
             if how is None or path in done:
                 continue
             lock = self.locks[path]
+            if how in ("overwrote", "renamed a file onto") and _restores(world, lock, event, events):
+                continue
             literal = event.data.get("literal") or path
             return self.violation(
                 ("event", event.seq),
@@ -198,7 +203,10 @@ class G1Locks(Checker):
                     )
         return found
 
-    def _unlock(self, event: Event) -> None:
+    def _unlock(self, world: WorldView, event: Event) -> None:
+        """Release the card's locks the unlock names. One the manifest still lists with the
+        same hash stays ignored until the system locks something new there; one it dropped
+        is simply gone, so locking the same bytes again is a new lock."""
         card = as_int(event.data.get("task_id"))
         wanted = event.data.get("paths") or event.data.get("path") or event.data.get("rel")
         if isinstance(wanted, str):
@@ -209,10 +217,27 @@ class G1Locks(Checker):
             if wanted and not any(path == os.path.realpath(os.path.join(lock.workspace, w))
                                   or w == lock.rel for w in wanted):
                 continue
-            self.unlocked[path] = lock.sha
+            try:
+                listed = dict(world.target.locked_artifacts(Path(lock.workspace)) or {})
+            except Exception:
+                listed = {}
+            if str(listed.get(lock.rel)) == lock.sha:
+                self.unlocked[path] = lock.sha
             self.known.discard((lock.workspace, lock.rel))
             del self.locks[path]
             self.pre.pop(path, None)
+
+
+def _restores(world: WorldView, lock: Lock, event: Event, events: Sequence[Event]) -> bool:
+    """The write puts back the locked bytes after a person changed them while the system
+    was running (a TRICK event: a guard restoring an approved file is not overwriting it):
+    the file ends the step with exactly the hash recorded at lock time. A trick made as a
+    step of its own before the run does not count: recreating a deleted artifact, even
+    byte for byte, is the overwrite G1 names."""
+    if file_state(lock.path) != lock.sha:
+        return False
+    during = [e for e in events if e.kind == jr.TRICK and e.seq < event.seq]
+    return trick_scope(world, during).covers(lock.path)
 
 
 def _entry(path: str) -> str:

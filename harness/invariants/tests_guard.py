@@ -8,7 +8,11 @@ the run is open, and once after it ends:
   - no commit reachable from any ref now, and from none before, touches tests/;
   - no porcelain status record under tests/ (staged, unstaged, untracked) appears that was
     not there before the run (a stray `git add .` turns an old unstaged edit into a staged one).
-Paths a harness trick touched meanwhile are exempt, and their new state becomes the baseline.
+Paths a harness trick touched outside the run are exempt, and their new state becomes the
+baseline. A trick made while the run was open (a person editing a test while Ralph waits on
+the model) is exempt only while the run lasts: "no change to tests/ survives the run", so
+when it ends tests/ must be back as it began, and the run's writes that put it back (after
+that trick, leaving tests/ exactly as it began) are a restore, not a change.
 """
 
 from __future__ import annotations
@@ -142,7 +146,11 @@ class G2TestsGuard(Checker):
         now = self.probe.state(ws)
         base = watch.baseline
         later = [e for e in events if e.seq > run.start.seq]
-        tricks = trick_scope(world, later)
+        # a change a person made while the run was open must not survive it: once the run
+        # has ended, its tricks are not exempt (only later ones are)
+        during = [e for e in later if run.end is not None and e.seq < run.end.seq]
+        mid = trick_scope(world, during)
+        tricks = trick_scope(world, [e for e in later if e not in during])
         mine = [e for e in later if run.contains(e)]
         # effects other runners (or this one before/after the run) had on tests/: not Ralph's
         others = [e for e in later if e.kind == jr.FILE and jr.is_system(e.actor) and not run.contains(e)]
@@ -160,8 +168,17 @@ class G2TestsGuard(Checker):
         evidence = self._evidence(watch, mine, tests_root)
         component = event_component(evidence[0] if evidence else None, f"{run.actor}:ralph")
         found: list[Violation] = []
+        change = diff(base.files, now.files)
+        exempt_paths = {f"{TESTS}/{rel}" for rel in exempt}
+        fresh = [(path, rec) for path, rec in now.status.new_since(base.status)
+                 if path not in exempt_paths and not tricks.covers(os.path.join(ws, path))]
         written = [e for e in mine if e.kind == jr.FILE and e.data.get("op") not in ("chmod", "mkdir")
                    and _under(e, tests_root)]
+        if mid.events and mid.covers(tests_root) and not change and not fresh:
+            # tests/ ends exactly as it began after a person changed it mid-run: the run's
+            # writes after that change restored it, which is the guard doing its job
+            first = min(e.seq for e in mid.events)
+            written = [e for e in written if e.seq < first]
         if written:
             first = written[0]
             found += self.violation(
@@ -170,12 +187,14 @@ class G2TestsGuard(Checker):
                 f"{first.data.get('literal') or first.data.get('path')})",
                 event_component(first, component), written, path=first.data.get("path"),
             )
-        change = diff(base.files, now.files)
         if change:
+            survived = [p for p in change.paths() if mid.covers(os.path.join(tests_root, p))]
+            what = ("a change a person made to tests/ while Ralph's run was open survived it"
+                    if survived else "Ralph's run changed tests/")
             found += self.violation(
                 ("files", run.start.seq),
-                f"{card}: Ralph's run changed tests/ ({change.describe()})",
-                component, evidence, changes=change.paths(),
+                f"{card}: {what} ({change.describe()})",
+                component, evidence + [e for e in mid.events if survived], changes=change.paths(),
             )
         touched_git = any(e.kind == jr.PROC or (e.kind == jr.FILE and _under(e, os.path.join(ws, ".git")))
                           for e in mine)
@@ -190,9 +209,6 @@ class G2TestsGuard(Checker):
                     component, evidence, commit=commit.sha, paths=touched,
                 )
                 break
-        exempt_paths = {f"{TESTS}/{rel}" for rel in exempt}
-        fresh = [(path, rec) for path, rec in now.status.new_since(base.status)
-                 if path not in exempt_paths and not tricks.covers(os.path.join(ws, path))]
         if fresh:
             listed = ", ".join(f"{p} [{r.split(' ')[1] if ' ' in r else r}]" for p, r in fresh)
             found += self.violation(

@@ -157,6 +157,16 @@ class RalphMachine(Focused):
         self.run_step("move", card=card, column=self.stage("Tests Approved"))
         self.move_then(card, self.stage("Ralph Loop"), via)
 
+    @rule(card=cards, answer=draws.coder_answers(), trick=draws.mid_run_test_tricks(), via=st.sampled_from(VIA))
+    def tests_changed_mid_run(self, card: int, answer: tuple[str, str, str], trick: dict[str, Any],
+                              via: str) -> None:
+        """A person changes tests/ while Ralph waits for the model: no such change may
+        survive the run (the guard must see unstaged edits and new files, not only staged)."""
+        role, label, text = answer
+        self.run_step("llm", role=role, answer=text, label=label, meanwhile={"card": card, **trick})
+        self.run_step("move", card=card, column=self.stage("Tests Approved"))
+        self.move_then(card, self.stage("Ralph Loop"), via)
+
     @rule(card=cards, trick=draws.tricks())
     def tamper(self, card: int, trick: dict[str, Any]) -> None:
         self.run_step("trick", card=card, **trick)
@@ -166,17 +176,31 @@ class SpawnerMachine(Focused):
     """Fan-out under reruns, partial failures, lost responses, human deletions and floods."""
 
     checks = ("I2", "I3", "I4", "G4")
+    # its examples are cheap, and its defects need two draws to line up (a fan-out, then a
+    # reopened and grown plan, or a race whose one preemption lands inside a tag update)
+    budget = 2.0
 
     @initialize(target=cards, prd=draws.spawner_prds(), faults=draws.spawner_fault_plans(),
-                via=st.sampled_from(VIA))
-    def first_fan_out(self, prd: str, faults: list[Any], via: str) -> int:
+                via=st.sampled_from((*VIA, "race")), data=st.data())
+    def first_fan_out(self, prd: str, faults: list[Any], via: str, data: st.DataObject) -> int:
         """An epic planned with a drawn prd.json, then its first fan-out under drawn faults
-        (the run where partial failures hurt most: nothing exists yet)."""
+        (the run where partial failures hurt most: nothing exists yet), by one runner or by
+        two at once (the first epoch is the one whose status tags are all new)."""
         card = scenes.epic_through(self, "Planning Draft", prd_text=prd)
         for fault in faults:
-            self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
-        self.move_then(card, self.stage("Plan Approved"), via)
+            self.plan_fault(fault)
+        if via == "race":
+            self.run_step("move", card=card, column=self.stage("Plan Approved"))
+            self._race_on(card, data)
+        else:
+            self.move_then(card, self.stage("Plan Approved"), via)
         return card
+
+    def _race_on(self, card: int, data: st.DataObject) -> None:
+        """The orchestrator and a second runner (a poller, or the spawner run by hand) at once."""
+        second = data.draw(st.sampled_from(["poll", "run_agent"]), label="second runner")
+        other = {"entry": "poll"} if second == "poll" else {"entry": "run_agent", "agent": "spawner", "card": card}
+        self.run_race([{"entry": "orchestrate"}, other], data, "two spawner runs")
 
     def _respawn(self, card: int, via: str) -> None:
         task = self.world.kanboard.task(card)
@@ -192,13 +216,23 @@ class SpawnerMachine(Focused):
     @rule(card=cards, fault=draws.spawner_faults(), via=st.sampled_from(VIA))
     def spawn_with_fault(self, card: int, fault: Any, via: str) -> None:
         """One of the fan-out's calls fails (a lost response first), during a (re-)spawn."""
-        self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
+        self.plan_fault(fault)
         self._respawn(card, via)
 
     @rule(card=cards, prd=draws.grown_prds(), via=st.sampled_from(VIA))
     def edit_plan_then_respawn(self, card: int, prd: str, via: str) -> None:
-        """A human edits prd.json between runs (grown past the cap, or shrunk), then the epic
-        re-enters Plan Approved."""
+        """prd.json edited behind the ratchet's back while locked (grown past the cap, or
+        shrunk), then the epic re-enters Plan Approved."""
+        self.run_step("trick", card=card, kind="write", path="prd.json", content=prd)
+        self._respawn(card, via)
+
+    @rule(card=cards, prd=draws.grown_prds(), via=st.sampled_from(VIA))
+    def replan_then_respawn(self, card: int, prd: str, via: str) -> None:
+        """The plan reopened with the explicit unlock and edited (grown past the cap, or
+        shrunk), the model writing the same plan should the PM run again; the epic re-enters
+        Plan Approved, whose approval locks the new plan: the cap counts across runs."""
+        self.run_step("unlock", card=card, path="prd.json", reason="the plan changed")
+        self.run_step("llm", role="pm", answer=prd, label="the edited plan")
         self.run_step("trick", card=card, kind="write", path="prd.json", content=prd)
         self._respawn(card, via)
 
@@ -206,19 +240,31 @@ class SpawnerMachine(Focused):
     def delete_link(self, card: int, index: int) -> None:
         self.run_step("delete_link", card=card, index=index)
 
-    @precondition(lambda self: len(self.world.kanboard.tasks()) > 1)
+    @precondition(lambda self: len(self.world.kanboard.tasks()) > len(self.cards))
     @rule(index=st.integers(0, 30))
     def delete_child(self, index: int) -> None:
-        tasks = sorted(int(t["id"]) for t in self.world.kanboard.tasks())[1:]
-        self.run_step("delete_card", card=tasks[index % len(tasks)])
+        """A person deletes a spawned card (never an epic: the rules keep acting on those)."""
+        tasks = sorted(int(t["id"]) for t in self.world.kanboard.tasks() if int(t["id"]) not in self.cards)
+        if tasks:
+            self.run_step("delete_card", card=tasks[index % len(tasks)])
 
-    @rule(card=cards, second=st.sampled_from(["poll", "run_agent"]), data=st.data())
-    def spawners_race(self, card: int, second: str, data: st.DataObject) -> None:
+    @rule(target=cards, prd=draws.spawner_prds(), data=st.data())
+    def another_epic_raced(self, prd: str, data: st.DataObject) -> int:
+        """Another epic (its own workspace) is planned, and its first fan-out is raced: the
+        epoch in which every status tag is new, so a stale tag write erases one for good."""
+        epics = sum(1 for step in self.steps if step["rule"] == "create_card")
+        card = scenes.epic_through(self, "Planning Draft", prd_text=prd,
+                                   dirname=f"{scenes.DIRNAME}-{epics + 1}")
+        self.run_step("move", card=card, column=self.stage("Plan Approved"))
+        self._race_on(card, data)
+        return card
+
+    @rule(card=cards, data=st.data())
+    def spawners_race(self, card: int, data: st.DataObject) -> None:
         """The epic re-enters Plan Approved and two runners act on it at once."""
         self.run_step("move", card=card, column=self.stage("Planning Draft"))
         self.run_step("move", card=card, column=self.stage("Plan Approved"))
-        other = {"entry": "poll"} if second == "poll" else {"entry": "run_agent", "agent": "spawner", "card": card}
-        self.run_race([{"entry": "orchestrate"}, other], data, "two spawner runs")
+        self._race_on(card, data)
 
 
 class WebhookMachine(Focused):

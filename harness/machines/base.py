@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant
 
 from harness.config import CONFIG, make_target
 from harness.invariants import all_checkers
-from harness.scheduler import draw_from
+from harness.scheduler import draw_from, preemptions_from
 from harness.steps import Applied, Step, apply
 from harness.violation import violation_error
 from harness.world import World
@@ -87,9 +88,15 @@ class FuzzMachine(RuleBasedStateMachine):
         self.world.close()
 
     def run_race(self, runners: list[dict[str, Any]], data: Any, label: str) -> None:
-        """Run `runners` at once; the turn at each Kanboard call is drawn from `data`."""
-        if len(runners) >= 2:
-            self.run_step("race", runners=runners, choose=draw_from(data, label="turn"), label=label)
+        """Run `runners` at once, turns drawn from `data` in one of two schedule families: a
+        plan of a few preemptions placed before writes, or a turn drawn at every call."""
+        if len(runners) < 2:
+            return
+        if data.draw(st.sampled_from(("preempt", "turns")), label="schedule family") == "preempt":
+            choose, granularity = preemptions_from(data, label="turn"), "writes"
+        else:
+            choose, granularity = draw_from(data, label="turn"), "calls"
+        self.run_step("race", runners=runners, choose=choose, granularity=granularity, label=label)
 
     @staticmethod
     def race_runners(kinds: tuple[str, ...], payload: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -99,6 +106,11 @@ class FuzzMachine(RuleBasedStateMachine):
             for kind in kinds
             if kind != "webhook" or payload is not None
         ]
+
+    def plan_fault(self, fault: Any) -> None:
+        """A drawn FaultSpec as a `fault` step (`new_card` only when it is set)."""
+        extra = {"new_card": True} if getattr(fault, "new_card", False) else {}
+        self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence, **extra)
 
     # -- helpers for subclasses ------------------------------------------------------------
     @property

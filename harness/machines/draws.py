@@ -94,9 +94,12 @@ def spawner_prds() -> st.SearchStrategy[str]:
     return st.one_of(clean, clean, clean, prd_strategies.prd_texts())
 
 
-def grown_prds() -> st.SearchStrategy[str]:
-    """A plan edited between runs: grown past the cap (same ids first), or shrunk."""
-    return st.sampled_from([21, 25, 2]).map(prd_strategies.prd_document_text)
+def grown_prds(cap: int = prd_strategies.DEFAULT_CAP) -> st.SearchStrategy[str]:
+    """A plan edited between runs (same ids first): grown to one past the cap (the boundary:
+    too many whatever number of children a first run made) half the time, else further past
+    it, or shrunk."""
+    sizes = st.one_of(st.just(cap + 1), st.sampled_from([cap + 5, 2]))
+    return sizes.map(prd_strategies.prd_document_text)
 
 
 def prd_texts() -> st.SearchStrategy[str]:
@@ -147,6 +150,19 @@ def tricks() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(file_strategies.trick_args(), planted_symlinks())
 
 
+MID_RUN_TEST_TRICKS = (
+    {"kind": "edit", "path": "tests/test_atomic_01.py", "content": "def test_anything():\n    assert True\n"},
+    {"kind": "write", "path": "tests/test_extra.py", "content": "def test_extra():\n    assert True\n"},
+    {"kind": "delete", "path": "tests/test_atomic_01.py"},
+)
+
+
+def mid_run_test_tricks() -> st.SearchStrategy[dict[str, Any]]:
+    """What a person does to tests/ while Ralph runs: weaken the story's test, add a test file,
+    delete the test."""
+    return st.sampled_from(MID_RUN_TEST_TRICKS).map(dict)
+
+
 def race_kinds() -> st.SearchStrategy[tuple[str, str]]:
     return st.sampled_from(
         [("webhook", "poll"), ("poll", "poll"), ("webhook", "webhook"), ("orchestrate", "poll"), ("webhook", "orchestrate")]
@@ -189,14 +205,13 @@ def hostile_designs() -> st.SearchStrategy[tuple[str, str, str]]:
     return llm_strategies.answers("architect", "hostile").map(lambda a: (a.role, f"{a.quality}:{a.kind}", a.text))
 
 
-# Partial failure, then a rollback that fails too: a child's metadata write answers false
-# (the n-th write of the fan-out: run records, the pending marker and earlier children come
-# first), and the removal of that half-made child answers false or loses its response.
+# Partial failure, then a rollback that fails too: the first write on a spawned child (its
+# metadata) fails, and the removal of that half-made child fails as well (nothing removed).
 def failed_rollbacks() -> st.SearchStrategy[list[Any]]:
-    return st.tuples(st.integers(4, 8), st.sampled_from(["falsy", "lost"])).map(
-        lambda pair: [
-            fault_strategies.FaultSpec("saveTaskMetadata", "falsy", pair[0]),
-            fault_strategies.FaultSpec("removeTask", pair[1], 1),
+    return st.tuples(st.sampled_from(["falsy", "error"]), st.sampled_from(["falsy", "error"])).map(
+        lambda kinds: [
+            fault_strategies.FaultSpec("saveTaskMetadata", kinds[0], 1, new_card=True),
+            fault_strategies.FaultSpec("removeTask", kinds[1], 1),
         ]
     )
 

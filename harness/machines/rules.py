@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, consumes, rule
+from hypothesis.stateful import Bundle, consumes, multiple, rule
 
 from harness.machines import draws
 from harness.machines.base import FuzzMachine
@@ -31,7 +31,7 @@ class HumanRules(FuzzMachine):
             tags=list(spec.tags),
             column=self.columns[0],
         )
-        return applied.card
+        return applied.card if applied.card is not None else multiple()  # refused: no card
 
     @rule(card=cards, index=st.integers(0, 30))
     def move(self, card: int, index: int) -> None:
@@ -118,7 +118,7 @@ class FaultRules(FuzzMachine):
 
     @rule(fault=draws.faults())
     def fault(self, fault: Any) -> None:
-        self.run_step("fault", method=fault.method, kind=fault.kind, occurrence=fault.occurrence)
+        self.plan_fault(fault)
 
 
 class ModelRules(FuzzMachine):

@@ -16,12 +16,12 @@ EPIC_FIELDS = {"dirname": DIRNAME, "context_mode": "NEW"}
 STAGES = ("Design Draft", "Design Approved", "Planning Draft", "Plan Approved")
 
 
-def new_epic(machine: FuzzMachine, title: str = "Epic: calculator") -> int:
+def new_epic(machine: FuzzMachine, title: str = "Epic: calculator", dirname: str = DIRNAME) -> int:
     applied = machine.run_step(
         "create_card",
         title=title,
-        description=f"dirname: {DIRNAME}\ncontext_mode: NEW",
-        metadata=dict(EPIC_FIELDS),
+        description=f"dirname: {dirname}\ncontext_mode: NEW",
+        metadata={**EPIC_FIELDS, "dirname": dirname},
         tags=[],
         column=machine.columns[0],
     )
@@ -35,9 +35,10 @@ def drive(machine: FuzzMachine, card: int, stage: str) -> None:
     machine.run_step("orchestrate")
 
 
-def epic_through(machine: FuzzMachine, last_stage: str, prd_text: str | None = None) -> int:
+def epic_through(machine: FuzzMachine, last_stage: str, prd_text: str | None = None,
+                 dirname: str = DIRNAME) -> int:
     """A new epic driven column by column up to and including `last_stage`."""
-    card = new_epic(machine)
+    card = new_epic(machine, dirname=dirname)
     for stage in STAGES:
         if stage == "Planning Draft" and prd_text is not None:
             machine.run_step("llm", role="pm", answer=prd_text, label="drawn prd.json")

@@ -194,6 +194,21 @@ class AgentLeeOpsTarget(base.Target):
             module, fn = agents.FUNCTIONS[agent]
             return getattr(self.loaded.module(module), fn)(**kwargs)
 
+    def unlock(self, task_id: int, rel: str, reason: str) -> bool:
+        """Its own explicit unlock, `lib.ratchet.unlock_artifact`, on the card's workspace
+        (only one that resolves inside the sandbox's projects folder)."""
+        binding = self._binding()
+        fields_mod = self.loaded.module("lib.task_fields")
+        try:
+            dirname = str(fields_mod.get_task_fields(binding.kanboard(current_actor()), int(task_id))["dirname"])
+        except Exception:  # its own field errors, or Kanboard failing: nothing unlocked
+            return False
+        projects = (binding.home / "projects").resolve()
+        workspace = (projects / dirname).resolve()
+        if not dirname or not workspace.is_relative_to(projects) or workspace == projects:
+            return False
+        return bool(self.loaded.module("lib.ratchet").unlock_artifact(workspace, rel, reason))
+
     # -- declarations --------------------------------------------------------------------
     def locked_artifacts(self, workspace: Path) -> dict[str, str]:
         """Entries its ratchet manifest marks LOCKED, with their recorded sha256."""

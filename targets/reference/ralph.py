@@ -66,15 +66,24 @@ class Ralph:
         self.git = Git(self.root, Path(ctx.tmp) / "ralph-home")
         self.iterations = 0
         self.commit = ""
+        self.baseline: TestSnapshot | None = None
 
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> AgentResult:
+        error: Exception | None = None
+        message = ""
         try:
             message = self.loop()
         except (RalphError, GitError) as exc:
-            return AgentResult(False, f"Ralph: {exc}", self.summary())
+            error = exc
         finally:
-            discard(self.scratch)
+            try:
+                unsettled = self.settle()
+            finally:
+                discard(self.scratch)
+        problems = [str(p) for p in (error, unsettled) if p]
+        if problems:
+            return AgentResult(False, "Ralph: " + "; ".join(problems), self.summary())
         return AgentResult(True, message, self.summary())
 
     def summary(self) -> dict[str, Any]:
@@ -84,17 +93,19 @@ class Ralph:
         paths = self.story_paths()
         test_text = self.locked_test(paths)
         self.git.ensure_repo()
-        baseline = self.snapshot_tests()
+        baseline = self.baseline = self.snapshot_tests()
         output = "(not run yet)"
         for iteration in range(1, self.max_iterations + 1):
             self.iterations = iteration
+            head = self.git.head()
             answer = self.ctx.llm.complete(ROLE, self.prompt(paths, test_text, output, iteration))
             code, problem = extract_code(answer)
             if code is None:
                 output = problem
+                # whatever changed tests/ while the model was asked is caught here too
+                self.guard(baseline, head, f"iteration {iteration}")
                 continue
             self.write_source(paths, code)
-            head = self.git.head()
             run_dir = self.run_dir(iteration)
             try:
                 result = self.run_test(run_dir, paths, iteration)
@@ -224,6 +235,15 @@ class Ralph:
             self.note(f"HEAD moved during {when} without Ralph committing")
             raise RalphError(f"a commit or checkout appeared during {when} that Ralph did not "
                              "make; run refused, inspect the repository")
+
+    def settle(self) -> str | None:
+        """On every way out of the run, refusals included: tests/ as the run found it. What
+        had to be put back, or None."""
+        if self.baseline is None or not self.tests_changed(self.baseline):
+            return None
+        restored = restore(self.root, self.git, self.baseline)
+        self.note(f"tests/ changed during the run; restored={restored}")
+        return f"{TESTS}/ changed during the run; " + ("restored" if restored else "RESTORE FAILED")
 
     # -- the commit ------------------------------------------------------------------------
     def commit_source(self, paths: StoryPaths, message: str) -> str:

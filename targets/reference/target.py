@@ -34,6 +34,8 @@ from targets.base import (
 )
 from targets.reference import board, cli
 from targets.reference.agents import Agents
+from targets.reference.cards import lock_key
+from targets.reference.context import GuardError
 from targets.reference.pipeline import CHAINS, ERROR, Pipeline
 from targets.reference.webhook import BadEvent, Event, WebhookServer, accept, parse_event
 from targets.reference.workspace import MANIFEST, manifest_locks
@@ -121,6 +123,37 @@ class ReferenceTarget(Pipeline, Agents, Target):
 
     def cli_argv(self, script: str, task_id: int) -> list[str]:
         return [] if script == "orchestrate-once" else [str(task_id)]
+
+    def unlock(self, task_id: int, rel: str, reason: str) -> bool:
+        """A person's explicit unlock: the workspace manifest, the runner's record and every
+        card recording that lock (spawned children carry copies) forget it, and the card
+        says who reopened what and why. Refused when the locks cannot be trusted (the same
+        fail-closed rule as writes); a failure part-way leaves it locked, and a retry ends it."""
+        b = self._bound()
+        kb = b.kanboard(current_actor())
+        try:
+            card = board.card(kb, int(task_id), board.columns(kb, b.project_id))
+            if card is None:
+                return False
+            ws = self.workspace_for(card)
+            held = ws.lock_of(rel)
+            if held is None:
+                return False
+            key, sha = held
+            # the cards' copies first: a retry after a failure part-way still finds the lock
+            record = f"{card.fields.get('dirname', '')}:{sha}"
+            tasks = board.read(kb, "getAllTasks", list, project_id=b.project_id, status_id=1)
+            for other in sorted(int(t["id"]) for t in tasks if isinstance(t, dict)):
+                meta = board.read(kb, "getTaskMetadata", (dict, list), task_id=other)
+                if isinstance(meta, dict) and meta.get(lock_key(key)) == record:
+                    board.write(kb, "removeTaskMetadata", task_id=other, name=lock_key(key))
+            if ws.unlock(rel) is None:
+                return False
+        except (board.KanboardFailure, GuardError) as exc:
+            self.note(f"unlock of {rel} on card #{task_id} refused or incomplete: {exc}")
+            return False
+        board.comment(kb, int(task_id), f"**RATCHET**: `{key}` unlocked by hand: {reason}")
+        return True
 
     def serve(self) -> WebhookServer:
         """The webhook handler over real HTTP on 127.0.0.1 (free port); stopped by unbind()."""

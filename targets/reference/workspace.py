@@ -209,6 +209,28 @@ class Workspace:
             self._save(str(shadow), {**recorded, key: sha})
         return sha
 
+    def lock_of(self, rel: str) -> tuple[str, str] | None:
+        """(key, sha256) of the lock on `rel`, or None; GuardError when locks are untrustworthy."""
+        key = self._locate(rel)[1]
+        sha = self._locks().get(key)
+        return None if sha is None else (key, sha)
+
+    def unlock(self, rel: str) -> tuple[str, str] | None:
+        """Drop `rel`'s lock from the manifest and the runner's record (a person's explicit
+        unlock, never an agent's); (key, the hash it had), or None when it was not locked."""
+        _, key = self._locate(rel)
+        with self._mutex():
+            locks = self._locks()  # fails closed: no unlocking through a corrupt manifest
+            if key not in locks:
+                return None
+            self._save(os.path.join(self._real_root(), self.manifest),
+                       {k: v for k, v in locks.items() if k != key})
+            shadow = self._shadow_path()
+            if shadow.exists():
+                recorded = parse_locks(shadow.read_text(encoding="utf-8"))
+                self._save(str(shadow), {k: v for k, v in recorded.items() if k != key})
+        return key, locks[key]
+
     # -- writing ---------------------------------------------------------------------------
     def _save(self, path: str, locks: Mapping[str, str]) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
