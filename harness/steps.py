@@ -251,8 +251,17 @@ def _cli(world: World, a: Mapping[str, Any]) -> Applied:
     return Applied(f"manual CLI `{a['script']} {' '.join(map(str, a.get('args', [])))}` exited {status}")
 
 
+def _by_hand(world: World, agent: str) -> bool:
+    """Whether the target gives a person a way to run `agent` directly (its own scripts)."""
+    manual = world.target.manual_agents
+    return manual is None or agent in manual
+
+
 @action("run_agent")
 def _run_agent(world: World, a: Mapping[str, Any]) -> Applied:
+    if not _by_hand(world, a["agent"]):
+        return Applied(f"{a['agent']} agent not run by hand on card #{a['card']}: the target has no "
+                       "script that runs it directly", card=a["card"])
     with acting_as("cli"):
         world.target.run_agent(a["agent"], a["card"])
     return Applied(f"{a['agent']} agent run by hand on card #{a['card']}", card=a["card"])
@@ -270,6 +279,8 @@ def _runner(world: World, spec: Mapping[str, Any]) -> Callable[[], object]:
     if entry == "cli":
         return lambda: world.target.cli(spec["script"], [str(x) for x in spec.get("args", [])])
     if entry == "run_agent":
+        if not _by_hand(world, spec["agent"]):
+            return lambda: None  # not an entrypoint of this target: the runner does nothing
         return lambda: world.target.run_agent(spec["agent"], spec["card"])
     raise StepError(f"unknown runner entry {entry!r}")
 

@@ -93,6 +93,10 @@ class Target(abc.ABC):
     lock_manifest: str | None = None  # workspace-relative path of its ratchet manifest
     fanout_cap: int = 20  # children per epic, across runs
     cli_scripts: tuple[str, ...] = ()  # names accepted by `cli`
+    # agents a person can run directly on a card with the target's own tools (a manual
+    # script that calls the agent); None: every agent. A hand run of any other agent is
+    # not an entrypoint of the target, so the harness never makes one (no claim without it)
+    manual_agents: tuple[str, ...] | None = None
 
     def __init__(self) -> None:
         self.binding: Binding | None = None

@@ -224,3 +224,14 @@ def test_delivery_waits_for_the_work_after_the_reply_and_runs_it_in_the_caller()
         assert port.deliver(WebhookRequest(path="/", body=b"", method="GET")).status == 501
     finally:
         port.close()
+
+
+def test_agents_are_hand_runnable_only_when_its_own_scripts_run_them(tmp_path: Path) -> None:
+    from targets.agentleeops import scripts
+
+    (tmp_path / "run_ralph_manual.py").write_text("from agents.ralph import run_ralph_agent\n")
+    (tmp_path / "orchestrator.py").write_text("from agents.spawner import run_spawner_agent\n")
+    (tmp_path / "fix_meta.py").write_text("print('no agents here')\n")
+    functions = {"ralph": ("agents.ralph", "run_ralph_agent"), "spawner": ("agents.spawner", "run_spawner_agent")}
+    found = scripts.manual_agents(tmp_path, ("orchestrator.py", "run_ralph_manual.py", "fix_meta.py"), functions)
+    assert found == ("ralph",)  # the orchestrator dispatches through its gates: not by hand

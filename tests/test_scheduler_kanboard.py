@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from harness.journal import CALL, Journal
 from harness.kanboard import FakeKanboard
-from harness.scheduler import Scheduler, draw_from
+from harness.scheduler import RunAborted, Scheduler, draw_from
 
 CHILD = "child of #1"
 RACE = ["spawner", "spawner", "webhook", "webhook", "webhook"]  # the shrunk schedule
@@ -113,3 +113,30 @@ def test_the_race_replays_over_http_byte_for_byte() -> None:
         assert count == 2  # the race happened through the real client and server
         assert [actor for actor, _ in served] == ["spawner", "webhook", "webhook", "spawner"]
         assert all(ident != runner_ids[actor] for actor, ident in served)
+
+
+def test_a_call_whose_run_was_abandoned_gets_no_answer_and_no_traceback() -> None:
+    """The scheduler ends parked runners with RunAborted from the call hook, which over HTTP
+    runs in a server thread: that thread must close the connection quietly."""
+    kanboard = FakeKanboard(Journal())
+    seen: list[BaseException] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: seen.append(args.exc_value)
+
+    def abandon(actor: str, method: str, params: Any) -> None:
+        raise RunAborted(f"run abandoned; {actor!r} stopped at its call {method}")
+
+    try:
+        with kanboard.serve() as server:
+            client = server.http_client("poller")
+            kanboard.add_call_hook(abandon)
+            try:
+                client.get_version()
+            except Exception as exc:  # the client sees a closed connection, like a lost answer
+                failed = exc
+            else:
+                failed = None
+    finally:
+        threading.excepthook = previous
+    assert failed is not None
+    assert seen == []

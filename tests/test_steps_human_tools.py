@@ -136,3 +136,18 @@ def test_a_mis_click_kanboard_refuses_is_a_step_that_changes_nothing() -> None:
         assert world.kanboard.tasks() == []
     finally:
         world.close()
+
+
+def test_an_agent_the_target_offers_no_way_to_run_by_hand_is_never_run_by_hand() -> None:
+    world = World(get_target("reference"))
+    try:
+        run(world, DESIGNED)
+        world.target.manual_agents = ("ralph",)
+        [text] = run(world, [("run_agent", {"agent": "architect", "card": 1})])
+        assert "not run by hand" in text
+        race = {"runners": [{"entry": "run_agent", "agent": "architect", "card": 1}, {"entry": "orchestrate"}],
+                "schedule": ["run_agent#1"]}
+        run(world, [("race", race)])
+        assert not [e for e in world.journal.events() if e.kind == jr.AGENT and e.actor.startswith("run_agent")]
+    finally:
+        world.close()

@@ -156,6 +156,9 @@ def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
             except Exception:  # a defect of the fake: answer like a PHP fatal error
                 self._send(500, [("Content-Type", "text/html; charset=UTF-8")], b"")
                 raise
+            except BaseException:  # a call hook ended the caller's run (the scheduler
+                self.close_connection = True  # abandoning a race): no answer, no traceback
+                return
             if answer.withheld is not None:
                 if answer.withheld.kind == TIMEOUT:
                     server.hold(self.connection)

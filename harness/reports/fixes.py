@@ -123,7 +123,7 @@ _G1 = Fix(
     _G1_LOCK_ANY_PATH,
 )
 _G2 = Fix(
-    "Ralph changed a locked test",
+    "tests/ changed by or during a Ralph run",
     "snapshot tests/ by content hash before the run and compare after it (staged and unstaged); "
     "restore and fail the run on any difference; commit only src/",
     f"{REF}/ralph_guard.py",

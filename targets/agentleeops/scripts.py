@@ -60,3 +60,22 @@ def default_argv(script: str, task_id: int, project_id: int) -> list[str]:
             "--project-id", str(project_id), "--acceptance", f"card {task_id} is done",
         ]
     return []
+
+
+def manual_agents(root: Path, scripts: tuple[str, ...], functions: dict[str, tuple[str, str]]) -> tuple[str, ...]:
+    """Agents its own manual scripts run directly (`from agents.x import run_x_agent`): the
+    ones a person can run by hand. The orchestrator dispatches through its gates instead."""
+    found = []
+    for agent, (module, fn) in functions.items():
+        wanted = f"from {module} import {fn}"
+        for rel in scripts:
+            if rel == ORCHESTRATOR:
+                continue
+            try:
+                text = (root / rel).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if wanted in text:
+                found.append(agent)
+                break
+    return tuple(found)

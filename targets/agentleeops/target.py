@@ -69,6 +69,8 @@ class AgentLeeOpsTarget(base.Target):
         self.fanout_cap = int(loaded.module("agents.spawner").MAX_CHILDREN_PER_EPIC)
         self.cli_scripts = (scripts.ORCHESTRATOR, *loaded.scripts)
         self.agents = agents.available(loaded)
+        self.manual_agents = tuple(a for a in scripts.manual_agents(checkout.path, loaded.scripts, agents.FUNCTIONS)
+                                   if a in self.agents)
         self.code_roots = (str(checkout.path),)  # the audit hook names components inside it
         self._patches = Patches()
         self._webhook: WebhookPort | None = None
