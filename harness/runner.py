@@ -17,7 +17,9 @@ from harness.machines import MACHINES
 from harness.machines.base import STATS
 from harness.violation import InvariantViolation
 
-ROUND_EXAMPLES = 150
+# examples per machine per slice of a timed run: nightly examples are long (~100 steps), so a
+# slice is a minute or two, and every machine gets its turn within a ten-minute budget
+ROUND_EXAMPLES = 50
 
 
 @dataclass
@@ -33,8 +35,9 @@ class MachineRun:
     checks: tuple[str, ...] = field(default_factory=tuple)
 
 
-def run_machine(name: str, *, seed: int | None, profile: settings) -> MachineRun:
-    """One Hypothesis run of a machine (it shrinks any failure before returning)."""
+def run_machine(name: str, *, seed: int | None, profile: settings, cap: int | None = None) -> MachineRun:
+    """One Hypothesis run of a machine (it shrinks any failure before returning); `cap`
+    bounds its examples whatever its budget (a slice of a timed run)."""
     cls = MACHINES[name]
     before = dict(STATS)
     start = time.monotonic()
@@ -42,7 +45,10 @@ def run_machine(name: str, *, seed: int | None, profile: settings) -> MachineRun
     core.global_force_seed = seed
     error = None
     try:
-        run_state_machine_as_test(cls, settings=cls.settings_for(profile))
+        scaled = cls.settings_for(profile)
+        if cap is not None and scaled.max_examples > cap:
+            scaled = settings(scaled, max_examples=cap)
+        run_state_machine_as_test(cls, settings=scaled)
     except InvariantViolation as caught:
         error = caught
     finally:
@@ -80,7 +86,8 @@ def run_budget(
     round_no = 0
     while True:
         for name in machines:
-            run = run_machine(name, seed=seed + round_no, profile=profile)
+            run = run_machine(name, seed=seed + round_no, profile=profile,
+                              cap=ROUND_EXAMPLES if deadline is not None else None)
             runs.append(run)
             progress(run)
             if deadline is not None and time.monotonic() > deadline:
