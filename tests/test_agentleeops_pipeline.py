@@ -205,7 +205,8 @@ def test_openrouter_path_runs_its_real_client_over_stubbed_http(target_factory: 
         world.llm.push("architect", DESIGN)
         card = _step(world, "create_card", title="Calculator", metadata={"dirname": DIRNAME},
                      column="2. Design Draft").card
-        _step(world, "run_agent", agent="architect", card=card)
+        with jr.acting_as("cli"):  # the adapter's direct agent call (no script of its own does this)
+            world.target.run_agent("architect", card)
         ws = world.target.workspace(DIRNAME)
         assert (ws / "DESIGN.md").read_text() == DESIGN
         traces = list((ws / ".agentleeops" / "traces").rglob("*.json"))
@@ -346,3 +347,22 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@needs_checkout
+def test_its_own_unlock_reopens_an_approved_design_and_hand_runs_follow_its_scripts(world: World) -> None:
+    _script_model(world)
+    card = _step(world, "create_card", title="Calculator", metadata={"dirname": DIRNAME}).card
+    ws = world.target.workspace(DIRNAME)
+    _step(world, "move", card=card, column="2. Design Draft")
+    _deliver_all(world)
+    _step(world, "move", card=card, column="3. Design Approved")
+    _drop_webhooks(world)
+    _step(world, "orchestrate")
+    assert "DESIGN.md" in world.target.locked_artifacts(ws)
+    assert "changed nothing" in _step(world, "unlock", card=card, path="prd.json").text  # never locked
+    assert "unlocked by hand" in _step(world, "unlock", card=card, path="DESIGN.md", reason="rework").text
+    assert "DESIGN.md" not in world.target.locked_artifacts(ws)
+    # hand runs: only agents one of its own scripts runs directly
+    expected = ("governance", "test", "test_code", "ralph") if _is_head(world) else ()
+    assert world.target.manual_agents == expected
