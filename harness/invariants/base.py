@@ -300,6 +300,14 @@ def _trick_data(world: WorldView, event: Event) -> dict[str, Any] | None:
     return data
 
 
+def listed_locks(world: WorldView, workspace: str | os.PathLike[str]) -> dict[str, str]:
+    """What the target's manifest lists as locked in `workspace` now; {} when it cannot say."""
+    try:
+        return dict(world.target.locked_artifacts(Path(workspace)) or {})
+    except Exception:  # a target's reader failing on a corrupt manifest is "nothing listed"
+        return {}
+
+
 def trick_scope(world: WorldView, events: Iterable[Event]) -> TrickScope:
     """Resolve every path a harness trick names (absolute, or relative to its card's workspace).
 

@@ -99,9 +99,7 @@ def family(world: WorldView, history: History) -> Family:
     for run in history.runs:
         if run.agent == SPAWNER:
             for card, event in run.created:
-                creation = history.creator(card) if card is not None else None
-                # Kanboard reuses a removed card's id: only the card that creation made counts
-                if creation is not None and creation.event is event:
+                if history.still_made_by(card, event):
                     spawned_on.setdefault(card, set()).add(run.task_id)
     directional: dict[int, set[int]] = {}
     for tid, task in tasks.items():
@@ -189,17 +187,12 @@ class I2SpawnerIdempotency(Checker):
                     break
         return found
 
-    def _still(self, card: int, event: Event) -> bool:
-        """The card with this id is still the one `event` created (ids are reused)."""
-        creation = self.history.creator(card)
-        return creation is not None and creation.event is event
-
     def _leftovers(self, world: WorldView, run: Run) -> list[Violation]:
         kb = world.kanboard
         epic = run.task_id
         found: list[Violation] = []
         for card, event in run.created:
-            if card is None or not self._still(card, event):
+            if not self.history.still_made_by(card, event):
                 continue  # removed, and its id given to a later card
             task = board_task(kb, card)
             if task is None:

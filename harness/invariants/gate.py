@@ -16,7 +16,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness import journal as jr
-from harness.invariants.base import Checker, WorldView, as_int, card_workspaces, workspace_of
+from harness.invariants.base import (
+    Checker,
+    WorldView,
+    as_int,
+    card_workspaces,
+    listed_locks,
+    workspace_of,
+)
 from harness.invariants.history import History
 from harness.journal import Event
 from harness.violation import Violation
@@ -48,11 +55,7 @@ class G3Gate(Checker):
         for card, ws in card_workspaces(world).items():
             self.ws_cards.setdefault(str(ws), set()).add(card)
         for ws in sorted(self.ws_cards):
-            try:
-                locked = world.target.locked_artifacts(Path(ws)) or {}
-            except Exception:
-                locked = {}
-            self.seen.setdefault(ws, set()).update(str(rel) for rel in locked)
+            self.seen.setdefault(ws, set()).update(str(rel) for rel in listed_locks(world, ws))
 
     def before_step(self, world: WorldView) -> None:
         self.pre_ws = card_workspaces(world)

@@ -263,6 +263,12 @@ class History:
     def creator(self, card: int) -> Creation | None:
         return self.created.get(card)
 
+    def still_made_by(self, card: int | None, event: Event) -> bool:
+        """The card with this id is still the one `event` created (Kanboard reuses the id
+        of a card removed last for the next new one)."""
+        creation = self.created.get(card) if card is not None else None
+        return creation is not None and creation.event is event
+
 
 def human_column(world: WorldView, event: Event) -> int | None:
     """The column a human event names (by id or title), if any."""

@@ -21,7 +21,6 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from harness import journal as jr
 from harness.audit import resolve_entry
@@ -33,6 +32,7 @@ from harness.invariants.base import (
     card_workspaces,
     event_component,
     inside,
+    listed_locks,
     trick_scope,
 )
 from harness.journal import Event
@@ -161,22 +161,14 @@ class G1Locks(Checker):
         for ws in sorted(self.ws_cards):
             if not tricks.covers(os.path.realpath(os.path.join(ws, manifest))):
                 continue
-            try:
-                entries = dict(world.target.locked_artifacts(Path(ws)) or {})
-            except Exception:
-                entries = {}
-            for rel, sha in entries.items():
+            for rel, sha in listed_locks(world, ws).items():
                 if (ws, str(rel)) not in self.known:
                     self.forged[(ws, str(rel))] = str(sha)
 
     def _learn(self, world: WorldView, events: Sequence[Event], tricks: TrickScope) -> list[Violation]:
         found: list[Violation] = []
         for ws, cards in sorted(self.ws_cards.items()):
-            try:
-                manifest = dict(world.target.locked_artifacts(Path(ws)) or {})
-            except Exception:
-                manifest = {}
-            for rel, sha in sorted(manifest.items()):
+            for rel, sha in sorted(listed_locks(world, ws).items()):
                 if not isinstance(rel, str) or not rel:
                     continue
                 path = _entry(os.path.join(ws, rel))
@@ -217,11 +209,7 @@ class G1Locks(Checker):
             if wanted and not any(path == os.path.realpath(os.path.join(lock.workspace, w))
                                   or w == lock.rel for w in wanted):
                 continue
-            try:
-                listed = dict(world.target.locked_artifacts(Path(lock.workspace)) or {})
-            except Exception:
-                listed = {}
-            if str(listed.get(lock.rel)) == lock.sha:
+            if str(listed_locks(world, lock.workspace).get(lock.rel)) == lock.sha:
                 self.unlocked[path] = lock.sha
             self.known.discard((lock.workspace, lock.rel))
             del self.locks[path]
