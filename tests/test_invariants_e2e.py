@@ -6,6 +6,9 @@ and hostile model code; each mutant must be caught by the invariant its defect b
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 
 from harness.invariants import all_checkers
@@ -17,7 +20,11 @@ from strategies.prd import prd_document_text
 from targets.registry import get_target
 
 
-def drive(target: str, steps: list[tuple[str, dict]]) -> list[Violation]:
+@contextlib.contextmanager
+def driven(target: str, steps: list[tuple[str, dict]], *, check_each_step: bool = True
+           ) -> Iterator[tuple[World, list[Violation]]]:
+    """Apply `steps` with every checker; the world (still open) and the violations found.
+    `check_each_step=False` checks once at the end, as a machine does after a many-step rule."""
     world = World(get_target(target))
     checkers = all_checkers()
     found: list[Violation] = []
@@ -26,10 +33,18 @@ def drive(target: str, steps: list[tuple[str, dict]]) -> list[Violation]:
             for checker in checkers:
                 checker.before_step(world)
             apply(world, Step(rule, args))
+            if check_each_step:
+                found += [v for checker in checkers for v in checker.check(world)]
+        if not check_each_step:
             found += [v for checker in checkers for v in checker.check(world)]
+        yield world, found
     finally:
         world.close()
-    return found
+
+
+def drive(target: str, steps: list[tuple[str, dict]]) -> list[Violation]:
+    with driven(target, steps) as (_, found):
+        return found
 
 
 def to(card: int, column: str) -> list[tuple[str, dict]]:
@@ -69,21 +84,11 @@ def test_the_reference_is_clean_with_hostile_model_code_and_a_stray_test_file():
 
 
 def test_the_reference_refuses_a_replanned_epic_past_the_cap_and_relocks_the_plan():
-    world = World(get_target("reference"))
-    checkers = all_checkers()
-    found: list[Violation] = []
-    try:
-        for rule, args in REPLANNED:
-            for checker in checkers:
-                checker.before_step(world)
-            apply(world, Step(rule, args))
-            found += [v for checker in checkers for v in checker.check(world)]
+    with driven("reference", REPLANNED) as (world, found):
         kb = world.kanboard
         children = [t for t in kb.tasks() if int(t["id"]) != 1]
         comments = " ".join(c["comment"] for c in kb.comments(1))
         locked = world.target.locked_artifacts(world.binding.home / "projects" / "calc")
-    finally:
-        world.close()
     assert found == []
     assert len(children) == 15  # the grown plan was refused as a whole
     assert "unlocked by hand" in comments and "flood control" in comments
@@ -101,20 +106,10 @@ def test_a_reused_card_id_is_not_taken_for_a_removed_child():
                 ("create_card", {"title": "Another", "column": "1. Inbox", "metadata": {"dirname": "other"}}),
                 ("move", {"card": 1, "column": "4. Planning Draft"}),
                 ("move", {"card": 1, "column": "5. Plan Approved"}), ("poll", {"ticks": 1})])
-    world = World(get_target("reference"))
-    checkers = all_checkers()
-    found: list[Violation] = []
-    try:
-        for rule, args in steps:
-            for checker in checkers:
-                checker.before_step(world)
-            applied = apply(world, Step(rule, args))
-            if rule == "create_card":
-                reused = applied.card
-            found += [v for checker in checkers for v in checker.check(world)]
-        children = [t for t in world.kanboard.tasks() if world.kanboard.metadata(int(t["id"])).get("parent_id") == "1"]
-    finally:
-        world.close()
+    with driven("reference", steps) as (world, found):
+        kb = world.kanboard
+        reused = next(int(t["id"]) for t in kb.tasks() if t["title"] == "Another")
+        children = [t for t in kb.tasks() if kb.metadata(int(t["id"])).get("parent_id") == "1"]
     assert reused == 2 and len(children) == 20  # the removed child's id went to the new card
     assert found == []
 
@@ -130,17 +125,8 @@ def test_a_rolled_back_childs_id_reused_by_another_epic_checked_once_at_the_end(
              + [("fault", {"method": "saveTaskMetadata", "kind": "falsy", "occurrence": 1, "new_card": True}),
                 ("move", {"card": 1, "column": "5. Plan Approved"}), ("orchestrate", {})]
              + epic2)
-    world = World(get_target("reference"))
-    checkers = all_checkers()
-    try:
-        for rule, args in steps:
-            for checker in checkers:
-                checker.before_step(world)
-            apply(world, Step(rule, args))
-        found = [v for checker in checkers for v in checker.check(world)]
+    with driven("reference", steps, check_each_step=False) as (world, found):
         reused = world.kanboard.metadata(3).get("parent_id")
-    finally:
-        world.close()
     assert reused == "2"  # epic #2's first child got the id of epic #1's rolled-back one
     assert found == []
 
@@ -162,20 +148,10 @@ def while_ralph_thinks(trick: dict) -> list[tuple[str, dict]]:
 
 @pytest.mark.parametrize("how", sorted(MID_RUN))
 def test_the_reference_undoes_a_test_change_made_during_its_run(how):
-    world = World(get_target("reference"))
-    checkers = all_checkers()
-    found: list[Violation] = []
-    try:
-        for rule, args in while_ralph_thinks(MID_RUN[how]):
-            for checker in checkers:
-                checker.before_step(world)
-            apply(world, Step(rule, args))
-            found += [v for checker in checkers for v in checker.check(world)]
+    with driven("reference", while_ralph_thinks(MID_RUN[how])) as (world, found):
         ws = world.binding.home / "projects" / "calc"
         test_text = (ws / "tests" / "test_atomic_01.py").read_text()
         extra = (ws / "tests" / "test_extra.py").exists()
-    finally:
-        world.close()
     assert found == []
     assert "assert True" not in test_text and not extra  # restored, and the run refused
 

@@ -62,6 +62,20 @@ def test_a_corrupted_manifest_does_not_unapprove(tmp_path):
     assert [v.invariant for v in run(world, [gate], "ralph")] == ["G3"]
 
 
+def test_an_unlock_of_one_artifact_keeps_the_others_approved(tmp_path):
+    world = make(tmp_path)
+    gate = G3Gate()
+    with world.step([gate]), acting_as("poller"):
+        world.lock(world.ws, "tests/test_s1.py", "prd.json")
+    (world.ws / MANIFEST).write_text("garbage")  # only the remembered locks count from here
+    world.journal.record("human", {"action": "unlock", "task_id": world.card_id, "paths": ["prd.json"]},
+                         actor="human")
+    assert run(world, [gate], "ralph") == []  # its tests are still approved
+    world.journal.record("human", {"action": "unlock", "task_id": world.card_id, "paths": ["tests/test_s1.py"]},
+                         actor="human")
+    assert [v.invariant for v in run(world, [gate], "ralph")] == ["G3"]
+
+
 def test_a_target_may_declare_its_own_upstream(tmp_path):
     world = make(tmp_path)
     world.target.upstream = {"code_review": ("src/*.py",)}

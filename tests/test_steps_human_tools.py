@@ -8,18 +8,12 @@ from harness.invariants.testing import MiniWorld
 from harness.llm import ScriptedLLM
 from harness.steps import Step, apply
 from harness.world import World
+from strategies.prd import prd_document_text
 from targets.base import Target
 from targets.reference.cards import lock_key
 from targets.reference.workspace import MANIFEST
 from targets.registry import get_target
-
-
-def to(card: int, column: str) -> list[tuple[str, dict]]:
-    return [("move", {"card": card, "column": column}), ("orchestrate", {})]
-
-
-DESIGNED = ([("create_card", {"title": "Calculator", "column": "1. Inbox", "metadata": {"dirname": "calc"}})]
-            + to(1, "2. Design Draft") + to(1, "3. Design Approved"))
+from tests.test_invariants_e2e import DESIGNED, to
 
 
 def run(world: World, steps: list[tuple[str, dict]]) -> list[str]:
@@ -107,7 +101,7 @@ def test_a_meanwhile_trick_is_a_person_acting_in_the_middle_of_the_run() -> None
 def test_a_new_card_fault_counts_only_calls_on_cards_created_after_it() -> None:
     world = World(get_target("reference"))
     try:
-        run(world, DESIGNED + [("llm", {"role": "pm", "answer": _plan(2)})] + to(1, "4. Planning Draft"))
+        run(world, DESIGNED + [("llm", {"role": "pm", "answer": prd_document_text(2, "calc")})] + to(1, "4. Planning Draft"))
         run(world, [("fault", {"method": "saveTaskMetadata", "kind": "falsy", "occurrence": 2, "new_card": True}),
                     ("move", {"card": 1, "column": "5. Plan Approved"}), ("orchestrate", {})])
         faulted = [e for e in world.journal.events() if e.kind == jr.CALL
@@ -118,12 +112,6 @@ def test_a_new_card_fault_counts_only_calls_on_cards_created_after_it() -> None:
             (2, ["spawn_state"])]
     finally:
         world.close()
-
-
-def _plan(n: int) -> str:
-    from strategies.prd import prd_document_text
-
-    return prd_document_text(n, "calc")
 
 
 def test_a_mis_click_kanboard_refuses_is_a_step_that_changes_nothing() -> None:
