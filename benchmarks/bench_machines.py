@@ -16,10 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import settings  # noqa: E402
 
 from harness import profiles  # noqa: E402
+from harness.campaign import run_campaign  # noqa: E402
 from harness.config import CONFIG  # noqa: E402
 from harness.machines import MACHINES  # noqa: E402
-from harness.machines.base import STATS  # noqa: E402
-from harness.runner import run_machine  # noqa: E402
 
 
 def main() -> int:
@@ -35,9 +34,9 @@ def main() -> int:
     for face in ("inproc", "http"):
         CONFIG.target, CONFIG.face = "reference", face
         for name in MACHINES:
-            run = run_machine(name, seed=0, profile=profile)
+            run = run_campaign([name], profile=profile, seed=0).machines[0]
             rate = run.steps / run.seconds if run.seconds else 0.0
-            flag = "  VIOLATION " + run.error.violation.headline() if run.error else ""
+            flag = f"  {len(run.findings)} FINDING(S)" if run.findings else ""
             print(f"{name:<16} {face:<7} {run.examples:>8} {run.steps:>6} {run.seconds:>9.1f} {rate:>8.1f}{flag}")
     if args.skip_mutants:
         return 0
@@ -50,12 +49,12 @@ def main() -> int:
         machine, _ = EXPECTED[mutant]
         CONFIG.target = f"mutant:{mutant}"
         start = time.monotonic()
-        STATS["first_violation_at"] = None
-        run = run_machine(machine, seed=None, profile=profiles_ci())
-        found = run.error.violation.invariant if run.error else "none"
-        length = len(run.trace["steps"]) if run.trace else 0
-        first = (STATS["first_violation_at"] - start) if STATS["first_violation_at"] else float("nan")
-        print(f"{mutant:<27} {machine:<11} {found:<10} {first:>15.2f} {length:>13}   (with shrinking {time.monotonic() - start:.1f}s)")
+        result = run_campaign([machine], profile=profiles_ci(), seed=0)
+        first = result.findings[0] if result.findings else None
+        found = first.violation.invariant if first else "none"
+        length = len(first.trace["steps"]) if first else 0
+        at = first.found_after_seconds if first else float("nan")
+        print(f"{mutant:<27} {machine:<11} {found:<10} {at:>15.2f} {length:>13}   (campaign {time.monotonic() - start:.1f}s)")
     return 0
 
 

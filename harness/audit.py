@@ -22,6 +22,8 @@ FILE event data: {"op", "path", "literal", "event", "where", ...}
   "path" is resolved: content ops (write, truncate, chmod) follow symlinks to the file really
   touched; entry ops (rename, remove, symlink, link, mkdir) resolve the parent directory and
   keep the last name, because they act on the directory entry, not on what it points to.
+LISTEN event data: {"host", "port", "refused", "where"}: a socket bound by the system. A bind
+  beyond loopback is refused (SandboxRefusal), the only effect the hook has on the target.
 PROC event data: {"argv": list|str as given, "shell": bool, "cwd", "event", "where",
   "command"? (the text a shell runs), "const_args": indexes of argv items that are literal
   constants of the code on the stack (so G4 can tell the program's own options from card text)}
@@ -81,6 +83,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
             if not actor:
                 return
         handler(recorder, event, args, actor)
+    except SandboxRefusal:
+        raise  # the one thing the hook does to the target: no listening beyond loopback
     except Exception as exc:  # never raise into the target
         recorder.errors.append(f"{event}: {exc!r}")
     finally:
@@ -353,7 +357,45 @@ def _proc(rec: AuditRecorder, actor: str, event: str, argv: Any, shell: bool,
         data["command"] = command
     if executable is not None:
         data["executable"] = _text(executable)
+    data.update(_test_inputs(data["cwd"], given))
     rec.proc(actor, data)
+
+
+_TEST_TOOLS = frozenset({"pytest", "py.test", "unittest", "nose2"})
+
+
+def _test_inputs(cwd: str, argv: Any) -> dict[str, Any]:
+    """What a launch could read under tests/, as it was at launch: the files under
+    `<cwd>/tests` ("tests": rel -> file state), the tests/ files argv names ("test_args", rel
+    to their tests/ directory), and whether it is a test run ("test_run"). G2 uses these to
+    tell whether a run ran the tests while a person's change to them was in place."""
+    from harness.snapshot import snapshot
+
+    found: dict[str, Any] = {}
+    tests_dir = os.path.join(cwd, "tests")
+    if os.path.isdir(tests_dir) and not os.path.islink(tests_dir):
+        found["tests"] = snapshot(tests_dir)
+    if not isinstance(argv, (list, tuple)):
+        return found
+    named: list[str] = []
+    tool = False
+    for item in argv[1:]:
+        if not isinstance(item, str) or not item:
+            continue
+        if os.path.basename(item) in _TEST_TOOLS:
+            tool = True
+            continue
+        path = os.path.realpath(item if os.path.isabs(item) else os.path.join(cwd, item))
+        marker = f"{os.sep}tests{os.sep}"
+        if marker in path + os.sep and os.path.exists(path):
+            rel = (path + os.sep).rsplit(marker, 1)[1].rstrip(os.sep)
+            named.append(rel.replace(os.sep, "/") or ".")
+    if os.path.basename(str(argv[0] if argv else "")) in _TEST_TOOLS:
+        tool = True
+    if named or tool:
+        found["test_run"] = True
+        found["test_args"] = named
+    return found
 
 
 def _on_popen(rec: AuditRecorder, event: str, args: tuple[Any, ...], actor: str) -> None:
@@ -380,7 +422,28 @@ def _on_exec(rec: AuditRecorder, event: str, args: tuple[Any, ...], actor: str) 
           None, executable)
 
 
+# -- sockets ---------------------------------------------------------------------------------
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class SandboxRefusal(PermissionError):
+    """The sandbox refused a bind beyond loopback (nothing here may listen on a network)."""
+
+
+def _on_bind(rec: AuditRecorder, event: str, args: tuple[Any, ...], actor: str) -> None:
+    address = args[1] if len(args) > 1 else None
+    if not isinstance(address, tuple) or len(address) < 2:
+        return  # a Unix socket: no network
+    host, port = str(address[0]), address[1]
+    refused = host not in LOOPBACK
+    rec.journal.record(jr.LISTEN, {"host": host, "port": port, "refused": refused,
+                                   "where": rec.where()}, actor=actor)
+    if refused:
+        raise SandboxRefusal(f"sandbox: binding {host}:{port} refused (only loopback may listen here)")
+
+
 _HANDLERS: dict[str, Any] = {
+    "socket.bind": _on_bind,
     "open": _on_open,
     "os.rename": _on_rename,
     "os.remove": _entry_op("remove"),

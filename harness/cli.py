@@ -10,7 +10,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from harness import profiles
 from harness.config import CONFIG
@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--minutes", type=float, default=None, help="time budget: rounds until it ends")
     run.add_argument("--examples", type=int, default=None, help="override max_examples per machine")
     run.add_argument("--reports-dir", default="reports")
+    run.add_argument("--explain", action="store_true",
+                     help="keep Hypothesis's explain phase while shrinking (much slower)")
 
     sub.add_parser("serve", help="start the fake Kanboard over HTTP for a real AgentLeeOps "
                    "(options: python -m harness serve --help)")
@@ -90,7 +92,7 @@ def _main(argv: list[str]) -> int:
     CONFIG.target, CONFIG.agentleeops_path, CONFIG.face = args.target, args.agentleeops_path, args.face
     if args.command == "replay":
         return _replay(args, target)
-    return _run(args)
+    return _run(args, target.split(" ", 1)[1] if " " in target else "")
 
 
 def _check_target(name: str, path: str | None) -> str:
@@ -121,38 +123,135 @@ def _replay(args: argparse.Namespace, target: str) -> int:
     return 1
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, target_version: str) -> int:
     from hypothesis import settings
 
+    from harness.campaign import Campaign
+    from harness.ledger import RUN
     from harness.machines import MACHINES
-    from harness.reporting import write_run
-    from harness.runner import run_budget
+    from harness.reporting import Reporter, summary_line
+    from harness.reports.folder import ReportsError
 
     names = [m.strip() for m in args.machines.split(",") if m.strip()]
     unknown = [m for m in names if m not in MACHINES]
-    if unknown:
-        raise UsageError(f"unknown machine {unknown[0]!r}; choose from {', '.join(MACHINES)}")
+    if unknown or not names:
+        raise UsageError(f"unknown machine {(unknown or [''])[0]!r}; choose from {', '.join(MACHINES)}")
     profiles.register()
     profile = settings.get_profile(args.profile)
-    if args.examples:
-        profile = settings(profile, max_examples=args.examples)
-    os.makedirs(args.reports_dir, exist_ok=True)
-    log_path = os.path.join(args.reports_dir, "target-output.log")
-    print(f"fuzzing {CONFIG.target} ({args.face} Kanboard face), profile {args.profile}, seed {args.seed}")
-    print(f"  (what the target prints goes to {log_path})", flush=True)
-    with captured_output(log_path) as console:
+    reporter = Reporter(args.reports_dir, target=CONFIG.target, target_version=target_version,
+                        face=args.face, seed=args.seed, machines=names, profile=args.profile,
+                        budget_minutes=args.minutes)
+    try:
+        run_dir = reporter.folder.make()
+    except ReportsError as error:
+        raise UsageError(str(error)) from None
+    log_path = run_dir / "target-output.log"
+    print(f"fuzzing {CONFIG.target} ({args.face} Kanboard face), profile {args.profile}, seed {args.seed}"
+          + (f", {args.minutes:g} min" if args.minutes else ""))
+    print(f"  reports: {run_dir}  (what the target prints: {log_path.name})", flush=True)
+    campaign = Campaign(names, profile=profile, seed=args.seed, examples=args.examples,
+                        minutes=args.minutes, explain=args.explain)
+    reporter.attach(campaign)
+    with captured_output(str(log_path)) as console, _stop_on_signals():
+        status = Status(console, campaign, args.minutes)
+        campaign.progress = status.tick
+        campaign.on_finding = status.wrap_finding(campaign.on_finding)
+        campaign.on_turn = status.wrap_turn(campaign.on_turn)
+        result = campaign.run()
+        status.done()
+    findings_md = reporter.finish(result)
+    print(summary_line(result, findings_md))
+    RUN.reset()
+    if result.stopped:
+        print(f"interrupted ({result.stopped}): {len(result.findings)} finding(s) kept", file=sys.stderr)
+        return 143 if result.stopped == "SIGTERM" else 130
+    return 1 if any(f.violation.severity in ("P0", "P1") for f in result.findings) else 0
 
-        def progress(run) -> None:
-            status = run.error.violation.headline() if run.error else "all invariants held"
-            console.write(f"  {run.machine:<18} {run.examples:>4} examples {run.steps:>5} steps "
-                          f"{run.seconds:6.1f}s  {status}\n")
-            console.flush()
 
-        runs = run_budget(names, profile=profile, seed=args.seed, minutes=args.minutes, progress=progress)
-    out = write_run(runs, target=CONFIG.target, reports_dir=args.reports_dir, seed=args.seed)
-    failed = [r for r in runs if r.error]
-    print(f"{len(failed)} violation(s) in {len(runs)} machine run(s); findings: {out / 'findings.md'}")
-    return 1 if failed else 0
+class Status:
+    """Progress while a run fuzzes: a status line redrawn on a terminal, plain lines in a log."""
+
+    def __init__(self, console: TextIO, campaign: Any, minutes: float | None) -> None:
+        import time
+
+        self.console = console
+        self.campaign = campaign
+        self.started = time.monotonic()
+        self.minutes = minutes
+        self.tty = console.isatty()
+        self.last_plain = 0.0
+
+    def _line(self) -> str:
+        import time
+
+        from harness.ledger import RUN
+
+        elapsed = time.monotonic() - self.started
+        left = f", {max(0.0, self.minutes * 60 - elapsed):.0f} s left" if self.minutes else ""
+        machine = self.campaign.current or "-"
+        return (f"  [{elapsed:6.0f} s] {machine}: {RUN.examples:,} examples built, {RUN.steps:,} steps, "
+                f"{len(self.campaign.found)} distinct finding(s){left}")
+
+    def tick(self) -> None:
+        import time
+
+        if self.tty:
+            self.console.write("\r\033[K" + self._line())
+            self.console.flush()
+        elif time.monotonic() - self.last_plain >= 30:
+            self.last_plain = time.monotonic()
+            self.console.write(self._line() + "\n")
+            self.console.flush()
+
+    def say(self, text: str) -> None:
+        if self.tty:
+            self.console.write("\r\033[K")
+        self.console.write(text + "\n")
+        self.console.flush()
+
+    def wrap_finding(self, inner: Any) -> Any:
+        from harness.violation import signature_text
+
+        def on_finding(finding: Any) -> None:
+            inner(finding)
+            shrunk = "" if finding.shrunk else " (not shrunk)"
+            self.say(f"  + finding #{len(self.campaign.found)} [{finding.violation.severity}] "
+                     f"{signature_text(finding.signature)}{shrunk}")
+
+        return on_finding
+
+    def wrap_turn(self, inner: Any) -> Any:
+        def on_turn(report: Any) -> None:
+            inner(report)
+            share = f" of {report.budget_seconds:.0f} s" if report.budget_seconds else ""
+            self.say(f"  {report.cls_name:<18} turn {report.turns}: {report.examples:>5} examples "
+                     f"{report.steps:>6} steps {report.seconds:6.1f} s{share}, "
+                     f"{len(report.findings)} finding(s)")
+
+        return on_turn
+
+    def done(self) -> None:
+        if self.tty:
+            self.console.write("\r\033[K")
+            self.console.flush()
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM ask the run to stop between two steps; what it found is kept."""
+    import signal
+
+    from harness.ledger import RUN
+
+    def ask(signum: int, frame: Any) -> None:
+        RUN.control.interrupted = signal.Signals(signum).name
+
+    saved = {sig: signal.signal(sig, ask) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,9 @@ class RunConfig:
     agentleeops_path: str | None = None
     face: str = "inproc"  # "inproc" (Face A) or "http" (Face B: real kanboard client over HTTP)
     reports_dir: str = "reports"
+    profile: str = "dev"  # the Hypothesis profile the pytest front loaded
+    seed: int = 0  # the pytest front's seed (--fuzz-seed)
+    target_version: str = ""
 
 
 CONFIG = RunConfig(agentleeops_path=os.environ.get("AGENTLEEOPS_PATH") or None)

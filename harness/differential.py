@@ -13,6 +13,7 @@ ids and count), workspace files (content hashes; .git and caches excluded) and t
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -83,7 +84,7 @@ def outcome(world: WorldView) -> Outcome:
             "|".join(sorted(child.stories)) for child in fam.children(tid).values()
         )
         column = _column(kb, task)
-        comments = sorted(_DIGITS.sub("#", str(c.get("comment") or c.get("content") or ""))
+        comments = sorted(_DIGITS.sub("#", _unsandboxed(world, str(c.get("comment") or c.get("content") or "")))
                           for c in board_comments(kb, tid))
         counted = runs.get(tid, Counter())
         cards[tid] = CardOutcome(
@@ -101,6 +102,14 @@ def outcome(world: WorldView) -> Outcome:
         cards[tid] = CardOutcome(tuple(sorted(counted)), tuple(sorted(counted.items())),
                                  (), (), None, (), (), ())
     return Outcome(dict(sorted(cards.items())))
+
+
+def _unsandboxed(world: WorldView, text: str) -> str:
+    """Comment text with each world's own sandbox path (random per world) made one word, so
+    two worlds' comments naming the same workspace file compare equal."""
+    for root in sorted({str(world.home.parent), os.path.realpath(world.home.parent)}, key=len, reverse=True):
+        text = text.replace(root, "<sandbox>")
+    return text
 
 
 def _column(kb: Any, task: Mapping[str, Any]) -> str | None:

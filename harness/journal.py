@@ -26,9 +26,10 @@ AGENT = "agent"  # an agent run: {"agent", "task_id", "phase": "start"|"end", "o
 ENTRY = "entry"  # an entrypoint ran: {"entrypoint", "phase": "start"|"end", "error"?}
 LLM = "llm"  # a scripted model answer was served: {"role", "answer"}
 TRICK = "trick"  # a file trick made by the harness: {"trick", "path", ...}
+LISTEN = "listen"  # a socket bind by the system: {"host", "port", "refused", "where"}
 NOTE = "note"  # anything else worth showing in a report: {"text"}
 
-KINDS = frozenset({STEP, CALL, HUMAN, WEBHOOK, FILE, PROC, AGENT, ENTRY, LLM, TRICK, NOTE})
+KINDS = frozenset({STEP, CALL, HUMAN, WEBHOOK, FILE, PROC, AGENT, ENTRY, LLM, TRICK, NOTE, LISTEN})
 
 # Actors that are not "the system" (invariants.md): their effects set up situations.
 HUMAN_ACTOR = "human"
@@ -122,8 +123,11 @@ class Journal:
     @contextlib.contextmanager
     def agent_run(self, agent: str, task_id: int) -> Iterator[dict[str, Any]]:
         """Bracket one agent run; the caller may set result["ok"] inside the block."""
+        from harness.where import here
+
         result: dict[str, Any] = {"ok": None}
-        self.record(AGENT, {"agent": agent, "task_id": int(task_id), "phase": "start"})
+        # where: the target's code that started the run (its dispatcher), for findings
+        self.record(AGENT, {"agent": agent, "task_id": int(task_id), "phase": "start", "where": here()})
         try:
             yield result
         except BaseException:

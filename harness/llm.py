@@ -15,6 +15,9 @@ from harness.journal import LLM, Journal
 
 # Roles an agent may ask for. Targets map their own role names onto these.
 ROLES = ("architect", "pm", "test", "test_code", "coder", "review")
+# Which role answers each agent (targets.base names; governance and the spawner never ask).
+AGENT_ROLES = {"architect": "architect", "pm": "pm", "test": "test", "test_code": "test_code",
+               "ralph": "coder", "code_review": "review"}
 
 DefaultAnswer = Callable[[str, str], str]  # (role, prompt) -> answer
 

@@ -7,6 +7,7 @@ registered under the same name so CI gets our bounds, not Hypothesis's defaults.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -26,12 +27,17 @@ def example_database():
     return DirectoryBasedExampleDatabase(os.environ.get("FUZZ_DB_DIR", ".hypothesis/examples"))
 
 
-def register() -> None:
-    # Shrinking a stateful failure can take Hypothesis's full five minutes; bound it so one
-    # finding cannot eat a CI run (internal knob, read at the start of each shrink).
-    from hypothesis.internal.conjecture import engine
+SHRINK_CALLS = 300  # test calls one finding's shrink may make (FUZZ_SHRINK_CALLS)
+SHRINK_SECONDS = 300  # a safety net only: hitting it makes shrinking depend on the machine
+AFTER_FAILURE_CALLS = 10  # examples a Hypothesis run still generates after its first failure
 
-    engine.MAX_SHRINKING_SECONDS = int(os.environ.get("FUZZ_SHRINK_SECONDS", "60"))
+
+def register() -> None:
+    """Register the profiles, and bound shrinking and the search after a first failure by
+    work done (deterministic), not time."""
+    bound_shrinking(int(os.environ.get("FUZZ_SHRINK_CALLS", SHRINK_CALLS)),
+                    int(os.environ.get("FUZZ_SHRINK_SECONDS", SHRINK_SECONDS)))
+    bound_search_after_failure(AFTER_FAILURE_CALLS)
     common = dict(
         parent=settings.get_profile("default"),  # never inherit whichever profile is loaded
         deadline=None,
@@ -63,6 +69,48 @@ def register() -> None:
         phases=list(Phase),
         **common,
     )
+
+
+def bound_shrinking(calls: int, seconds: int) -> None:
+    """Stop each shrink after `calls` test calls: a stateful failure can otherwise take
+    Hypothesis's full five minutes, and a time cap stops at a different point on every
+    machine. Hypothesis has no public knob for either; its shrinker checks `check_calls`
+    after every call, which is where the bound goes (and its time cap stays a safety net)."""
+    from hypothesis.internal.conjecture import engine, shrinker
+
+    engine.MAX_SHRINKING_SECONDS = seconds
+    cls = shrinker.Shrinker
+    original = getattr(cls.check_calls, "__wrapped__", cls.check_calls)
+
+    def check_calls(self: Any) -> None:
+        if self.calls - self.initial_calls >= calls:
+            raise shrinker.StopShrinking
+        original(self)
+
+    check_calls.__wrapped__ = original  # type: ignore[attr-defined]
+    cls.check_calls = check_calls  # type: ignore[method-assign]
+
+
+def bound_search_after_failure(calls: int) -> None:
+    """After its first failure a Hypothesis run (multi-bug mode) goes on generating for a
+    while, and stops early once ten seconds have passed: a clock that makes the same seed
+    find different things on a slower machine. Here it stops `calls` examples after the first
+    failure, whatever the clock (the campaign's next run goes on past what this one found)."""
+    from hypothesis.internal.conjecture import engine
+
+    cls = engine.ConjectureRunner
+    original = getattr(cls.should_generate_more, "__wrapped__", cls.should_generate_more)
+
+    def should_generate_more(self: Any) -> bool:
+        first = getattr(self, "first_bug_found_at", None)
+        if first is not None:
+            if self.call_count - first >= calls:
+                return False
+            self.first_bug_found_time = engine.time.monotonic()  # never "ten seconds ago"
+        return original(self)
+
+    should_generate_more.__wrapped__ = original  # type: ignore[attr-defined]
+    cls.should_generate_more = should_generate_more  # type: ignore[method-assign]
 
 
 def default_profile() -> str:

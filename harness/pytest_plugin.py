@@ -1,7 +1,8 @@
 """The pytest entry: `pytest harness/ --target NAME` runs the invariant suite on a target.
 
-It chooses the target and Hypothesis profile before collection, and turns an invariant
-failure into the reports (replay file, regression test, findings) and a readable message.
+It chooses the target, the Hypothesis profile and the seed before collection. Profile
+precedence: `--fuzz-profile`, else `--hypothesis-profile` when it names one of ours (ci, dev,
+nightly), else ci when CI is set, else dev; two different choices are a usage error.
 """
 
 from __future__ import annotations
@@ -25,17 +26,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Kanboard face: in-process client or the real kanboard library over HTTP")
     group.addoption("--fuzz-profile", default=None, choices=list(profiles.PROFILES),
                     help="Hypothesis profile (default: ci when CI is set, else dev)")
+    group.addoption("--fuzz-seed", default=os.environ.get("FUZZ_SEED", "0"),
+                    help="seed of the machines' runs (default 0: the same run every time)")
     group.addoption("--reports-dir", default=os.environ.get("FUZZ_REPORTS_DIR", "reports"),
-                    help="where failures write their trace, regression test and findings")
+                    help="where findings write their trace, regression test and findings.md")
+
+
+def _profile(config: pytest.Config) -> str:
+    ours = config.getoption("--fuzz-profile")
+    theirs = config.getoption("hypothesis_profile", None)
+    if ours and theirs and ours != theirs:
+        raise pytest.UsageError(f"--fuzz-profile {ours} and --hypothesis-profile {theirs} disagree; "
+                                "give one of them")
+    if ours:
+        return ours
+    if theirs:
+        if theirs not in profiles.PROFILES:
+            raise pytest.UsageError(f"--hypothesis-profile {theirs!r} is not one of the harness's "
+                                    f"profiles ({', '.join(profiles.PROFILES)})")
+        return theirs
+    return profiles.default_profile()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     from targets.registry import TargetError, get_target
 
     profiles.register()
-    profile = config.getoption("--fuzz-profile") or profiles.default_profile()
-    settings.load_profile(profile)
-
+    CONFIG.profile = _profile(config)
+    settings.load_profile(CONFIG.profile)
+    try:
+        CONFIG.seed = int(config.getoption("--fuzz-seed"))
+    except ValueError:
+        raise pytest.UsageError(f"--fuzz-seed must be an integer, got {config.getoption('--fuzz-seed')!r}") from None
     CONFIG.target = config.getoption("--target")
     CONFIG.agentleeops_path = config.getoption("--agentleeops-path")
     CONFIG.face = config.getoption("--face")
@@ -44,22 +66,18 @@ def pytest_configure(config: pytest.Config) -> None:
         target = get_target(CONFIG.target, agentleeops_path=CONFIG.agentleeops_path)
     except TargetError as error:
         raise pytest.UsageError(str(error)) from None
+    CONFIG.target_version = getattr(target, "version", "")
     close = getattr(target, "close", None)
     if close:
         close()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    outcome = yield
-    report = outcome.get_result()
-    if call.excinfo is None or report.when != "call":
-        return
-    error = call.excinfo.value
-    trace = getattr(error, "trace", None)
-    if trace is None:
-        return
-    from harness.reporting import report_failure
+@pytest.fixture()
+def fuzz_seed() -> int:
+    """The seed `--fuzz-seed` chose (0 unless told otherwise)."""
+    return CONFIG.seed
 
-    text = report_failure(error, trace, item.nodeid, CONFIG.reports_dir)
-    report.sections.append(("invariant violation", text))
+
+@pytest.fixture()
+def fuzz_target_version() -> str:
+    return CONFIG.target_version

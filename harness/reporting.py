@@ -1,67 +1,65 @@
-"""From a failed machine to files a developer can use: trace, regression test, findings.
+"""From a campaign to the files a developer uses: one run folder, written as findings arrive.
 
-Both entries (the pytest plugin and `python -m harness run`) come through here, so a failure
+Both fronts (the pytest plugin and `python -m harness run`) come through here, so a defect
 found in CI and one found by the main job produce the same reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.reports.console import render_result_failure
-from harness.reports.findings import RunResult
-from harness.reports.regression import write_run_reports
-from harness.reports.trace import make_trace
+from harness.campaign import Campaign, CampaignResult, MachineReport
+from harness.ledger import Finding
+from harness.reports.console import render_row
+from harness.reports.folder import RunFolder, run_name
 
 
-def _program(error: BaseException) -> str:
-    return "\n".join(str(n) for n in getattr(error, "__notes__", []) or [])
+class Reporter:
+    """Writes each finding the moment the campaign records it, and findings.md after every
+    finding and every machine turn; `folder` is created on the first write."""
+
+    def __init__(self, reports_dir: str | Path, *, target: str, target_version: str, face: str,
+                 seed: int | None, machines: Sequence[str], profile: str = "",
+                 budget_minutes: float | None = None, name: str | None = None) -> None:
+        self.folder = RunFolder(
+            reports_dir, name or run_name(target, seed, machines), target=target,
+            target_version=target_version, face=face, seed=seed, profile=profile,
+            budget_minutes=budget_minutes,
+        )
+        self.campaign: Campaign | None = None
+
+    def attach(self, campaign: Campaign) -> Campaign:
+        campaign.on_finding = self.finding
+        campaign.on_turn = self.turn
+        self.campaign = campaign
+        return campaign
+
+    def _machines(self) -> list[MachineReport]:
+        return list(self.campaign.reports.values()) if self.campaign is not None else []
+
+    def finding(self, finding: Finding) -> None:
+        self.folder.add(finding)
+        self.folder.write_findings(self._machines())
+
+    def turn(self, report: MachineReport) -> None:
+        self.folder.write_findings(self._machines())
+
+    def finish(self, result: CampaignResult) -> Path:
+        return self.folder.write_findings(result.machines, stopped=result.stopped)
+
+    def failure_text(self) -> str:
+        """Every finding of the run as the console shows it, then where findings.md is."""
+        parts = [render_row(row) for row in self.folder.rows]
+        parts.append(f"findings: {self.folder.path / 'findings.md'}\n")
+        return "\n".join(parts)
 
 
-def _result(trace: dict[str, Any], *, seed: int | None, program: str, examples: int = 0,
-            steps: int = 0, seconds: float = 0.0, checks: Sequence[str] = ()) -> RunResult:
-    violation = trace["violation"]
-    built = make_trace(
-        target=trace["target"], target_version=trace["target_version"], machine=trace["machine"],
-        seed=seed, face=trace["face"], steps=trace["steps"], violation=violation,
-        journal=trace["journal"], hypothesis_program=program,
-    )
-    return RunResult(
-        machine=trace["machine"], target=trace["target"], examples_run=examples, steps_run=steps,
-        seconds=seconds, seed=seed, violation=violation, invariants_checked=list(checks),
-        steps=list(trace["steps"]), trace=built,
-    )
-
-
-def report_failure(error: BaseException, trace: dict[str, Any], nodeid: str, reports_dir: str) -> str:
-    """Write the reports of one failing pytest item; return the console text for it."""
-    result = _result(trace, seed=None, program=_program(error))
-    run_id = "pytest-" + "".join(c if c.isalnum() else "-" for c in nodeid).strip("-")[-80:]
-    run_dir = write_run_reports([result], reports_dir, run_id=run_id, target=trace["target"],
-                                target_version=trace["target_version"])
-    return _console(run_dir, result)
-
-
-def _console(run_dir: Path, result: RunResult) -> str:
-    trace_path = run_dir / "trace-1.json"
-    regression = run_dir / "test_regression_1.py"
-    shown = replace(result, trace_path=trace_path if trace_path.exists() else None,
-                    regression_path=regression if regression.exists() else None)
-    return render_result_failure(shown) + f"  findings:         {run_dir / 'findings.md'}\n"
-
-
-def write_run(runs: Sequence[Any], *, target: str, reports_dir: str, seed: int) -> Path:
-    """Reports for a whole `python -m harness run`: every machine run, failed or not."""
-    results = []
-    for run in runs:
-        if run.trace is not None:
-            results.append(_result(run.trace, seed=run.seed, program=run.program, examples=run.examples,
-                                   steps=run.steps, seconds=run.seconds, checks=run.checks))
-        else:
-            results.append(RunResult(machine=run.machine, target=target, examples_run=run.examples,
-                                     steps_run=run.steps, seconds=run.seconds, seed=run.seed,
-                                     invariants_checked=list(run.checks)))
-    return write_run_reports(results, reports_dir, target=target)
+def summary_line(result: CampaignResult, findings_md: Any) -> str:
+    p = {sev: 0 for sev in ("P0", "P1", "P2")}
+    for f in result.findings:
+        p[f.violation.severity] += 1
+    counts = ", ".join(f"{n} {sev}" for sev, n in p.items() if n) or "none"
+    return (f"{len(result.findings)} distinct finding(s) ({counts}) in {result.examples:,} examples, "
+            f"{result.steps:,} steps, {result.seconds:.0f} s; findings: {findings_md}")

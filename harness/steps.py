@@ -8,13 +8,15 @@ Hypothesis and readable in the board's own words.
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import tricks
-from harness.journal import HUMAN, HUMAN_ACTOR, NOTE, STEP, TRICK, acting_as, current_actor
+from harness.journal import ENTRY, HUMAN, HUMAN_ACTOR, NOTE, STEP, TRICK, acting_as, current_actor
 from harness.kanboard import HumanRefused
+from harness.snapshot import file_state
 from harness.world import World
 from targets.base import WebhookRequest
 
@@ -77,7 +79,7 @@ def _create_card(world: World, a: Mapping[str, Any]) -> Applied:
     with acting_as(HUMAN_ACTOR):
         task_id = world.kanboard.human.create_card(
             title=a["title"],
-            column=a.get("column", world.target.columns[0]),
+            column=world.title_now(a.get("column", world.target.columns[0])),
             description=a.get("description", ""),
             metadata=dict(a.get("metadata", {})),
             tags=list(a.get("tags", [])),
@@ -87,9 +89,25 @@ def _create_card(world: World, a: Mapping[str, Any]) -> Applied:
 
 @action("move")
 def _move(world: World, a: Mapping[str, Any]) -> Applied:
+    column = world.title_now(a["column"])
     with acting_as(HUMAN_ACTOR):
-        world.kanboard.human.move(a["card"], a["column"])
-    return Applied(f"card #{a['card']} moved to {a['column']}", card=a["card"])
+        world.kanboard.human.move(a["card"], column)
+    return Applied(f"card #{a['card']} moved to {column}", card=a["card"])
+
+
+@action("rename_column")
+def _rename_column(world: World, a: Mapping[str, Any]) -> Applied:
+    """Someone renames a board column (case, number prefix, spaces): the id stays."""
+    column, title = str(a["column"]), str(a["to"])
+    before = world.title_now(column)
+    if title in world.renamed.values() or title in world.target.columns:
+        return Applied(f"column {before} not renamed to {title!r} (the title is taken)")
+    with acting_as(HUMAN_ACTOR):
+        done = world.kanboard.human.rename_column(before, title)
+    if done:
+        world.renamed[column] = title
+        return Applied(f"column {before} renamed to {title!r}")
+    return Applied(f"column {before} could not be renamed to {title!r}")
 
 
 @action("set_metadata")
@@ -161,6 +179,35 @@ def _unlock(world: World, a: Mapping[str, Any]) -> Applied:
     return Applied(f"card #{card}: unlocking {rel} by hand changed nothing (not locked, or refused)", card=card)
 
 
+# -- the target's entrypoints -----------------------------------------------------------------
+def entry(world: World, entrypoint: str, call: Callable[[], Any]) -> Any:
+    """Call one of the target's entrypoints. An exception out of the target's own code is
+    what its process would die of: journalled (R1 judges it) and the world goes on. One that
+    did not come out of the target's code is the harness's, and is raised."""
+    try:
+        return call()
+    except Exception as exc:
+        where = raised_in_target(exc)
+        if where is None:
+            raise
+        error = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        world.journal.record(ENTRY, {"entrypoint": entrypoint, "phase": "end", "error": error,
+                                     "where": where, "escaped": True})
+        return None
+
+
+def raised_in_target(exc: BaseException) -> str | None:
+    """The target's frame an exception came out of ("module:function"), None if none."""
+    from harness.where import UNKNOWN, active_roots, component
+
+    roots = active_roots()
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    if roots is None or not frames:
+        return None
+    where = component(list(reversed(frames)), roots)
+    return None if where == UNKNOWN else where
+
+
 # -- webhook deliveries ---------------------------------------------------------------------
 def pending_webhooks(world: World) -> list[dict[str, Any]]:
     """Trigger events Kanboard emitted and the harness has not delivered yet, oldest first."""
@@ -184,8 +231,8 @@ def _deliver(world: World, payload: Mapping[str, Any] | bytes, token: str = "ok"
         headers={"User-Agent": "Kanboard", "Content-Type": "application/json"},
     )
     with acting_as(actor):
-        response = world.target.deliver_webhook(request)
-    return response.status
+        response = entry(world, "webhook", lambda: world.target.deliver_webhook(request))
+    return response.status if response is not None else 0
 
 
 def _describe_payload(payload: Mapping[str, Any]) -> str:
@@ -212,6 +259,14 @@ def _deliver_next(world: World, a: Mapping[str, Any]) -> Applied:
     return Applied(f"{_describe_payload(payload)} delivered{times}{token_text} (HTTP {', '.join(map(str, statuses))})")
 
 
+@action("deliver_event")
+def _deliver_event(world: World, a: Mapping[str, Any]) -> Applied:
+    """Deliver one given event (a delivery queued behind another at a serial server)."""
+    payload = a["payload"]
+    status = _deliver(world, payload, a.get("token", "ok"))
+    return Applied(f"{_describe_payload(payload)} delivered after the one before it (HTTP {status})")
+
+
 @action("redeliver")
 def _redeliver(world: World, a: Mapping[str, Any]) -> Applied:
     """Deliver again an event delivered earlier (a late duplicate, possibly out of order)."""
@@ -220,6 +275,16 @@ def _redeliver(world: World, a: Mapping[str, Any]) -> Applied:
     payload = world.delivered[a.get("index", 0) % len(world.delivered)]
     status = _deliver(world, payload)
     return Applied(f"{_describe_payload(payload)} delivered again later (HTTP {status})")
+
+
+@action("start_server")
+def _start_server(world: World, a: Mapping[str, Any]) -> Applied:
+    """The target's own webhook server started as its deployment starts it, then stopped."""
+    with acting_as("webhook"):
+        started = entry(world, "webhook", world.target.serve_webhook)
+    if not started:
+        return Applied("the target's webhook server did not start (or it has none of its own)")
+    return Applied("the target's own webhook server started and stopped")
 
 
 @action("deliver_raw")
@@ -232,7 +297,7 @@ def _deliver_raw(world: World, a: Mapping[str, Any]) -> Applied:
 @action("orchestrate")
 def _orchestrate(world: World, a: Mapping[str, Any]) -> Applied:
     with acting_as("orchestrator"):
-        world.target.orchestrator_pass()
+        entry(world, "orchestrator", world.target.orchestrator_pass)
     return Applied("orchestrator pass (--once)")
 
 
@@ -240,14 +305,14 @@ def _orchestrate(world: World, a: Mapping[str, Any]) -> Applied:
 def _poll(world: World, a: Mapping[str, Any]) -> Applied:
     ticks = int(a.get("ticks", 1))
     with acting_as("poller"):
-        world.target.poll(ticks)
+        entry(world, "poll", lambda: world.target.poll(ticks))
     return Applied(f"poller ran {ticks} tick{'s' if ticks != 1 else ''}")
 
 
 @action("cli")
 def _cli(world: World, a: Mapping[str, Any]) -> Applied:
     with acting_as("cli"):
-        status = world.target.cli(a["script"], [str(x) for x in a.get("args", [])])
+        status = entry(world, "cli", lambda: world.target.cli(a["script"], [str(x) for x in a.get("args", [])]))
     return Applied(f"manual CLI `{a['script']} {' '.join(map(str, a.get('args', [])))}` exited {status}")
 
 
@@ -263,26 +328,28 @@ def _run_agent(world: World, a: Mapping[str, Any]) -> Applied:
         return Applied(f"{a['agent']} agent not run by hand on card #{a['card']}: the target has no "
                        "script that runs it directly", card=a["card"])
     with acting_as("cli"):
-        world.target.run_agent(a["agent"], a["card"])
+        entry(world, "agent", lambda: world.target.run_agent(a["agent"], a["card"]))
     return Applied(f"{a['agent']} agent run by hand on card #{a['card']}", card=a["card"])
 
 
 def _runner(world: World, spec: Mapping[str, Any]) -> Callable[[], object]:
-    entry = spec["entry"]
-    if entry == "webhook":
+    kind = spec["entry"]
+    target = world.target
+    if kind == "webhook":
         # inside the runner's thread, so it keeps the runner's name (the scheduler's key)
         return lambda: _deliver(world, spec["payload"], actor=current_actor())
-    if entry == "orchestrate":
-        return world.target.orchestrator_pass
-    if entry == "poll":
-        return lambda: world.target.poll(int(spec.get("ticks", 1)))
-    if entry == "cli":
-        return lambda: world.target.cli(spec["script"], [str(x) for x in spec.get("args", [])])
-    if entry == "run_agent":
+    if kind == "orchestrate":
+        return lambda: entry(world, "orchestrator", target.orchestrator_pass)
+    if kind == "poll":
+        return lambda: entry(world, "poll", lambda: target.poll(int(spec.get("ticks", 1))))
+    if kind == "cli":
+        args = [str(x) for x in spec.get("args", [])]
+        return lambda: entry(world, "cli", lambda: target.cli(spec["script"], args))
+    if kind == "run_agent":
         if not _by_hand(world, spec["agent"]):
             return lambda: None  # not an entrypoint of this target: the runner does nothing
-        return lambda: world.target.run_agent(spec["agent"], spec["card"])
-    raise StepError(f"unknown runner entry {entry!r}")
+        return lambda: entry(world, "agent", lambda: target.run_agent(spec["agent"], spec["card"]))
+    raise StepError(f"unknown runner entry {kind!r}")
 
 
 @action("race")
@@ -367,7 +434,12 @@ def _llm(world: World, a: Mapping[str, Any]) -> Applied:
     def during_the_call() -> None:
         with acting_as(HUMAN_ACTOR):
             done = tricks.apply(world, spec)
-            world.journal.record(TRICK, {**spec, "text": done, "while": f"{a['role']} call"})
+            # what the person left, so G2 can tell their change from what the run did after it
+            record = {**spec, "text": done, "while": f"{a['role']} call"}
+            ws = world.workspace_of(spec.get("card"))
+            if ws is not None and isinstance(spec.get("path"), str):
+                record["left"] = file_state(ws / spec["path"])
+            world.journal.record(TRICK, record)
 
     world.llm.meanwhile(a["role"], during_the_call)
     what = f"{spec.get('kind')} of {spec.get('path') or 'the workspace'}"

@@ -94,6 +94,11 @@ class World:
             target.bind(self.binding)
         self.delivered: list[dict[str, Any]] = []  # webhooks handed to the target, in order
         self.delivery_cursor = 0  # trigger events in the outbox already handed over
+        self.renamed: dict[str, str] = {}  # a column's title in the target's board -> its title now
+
+    def title_now(self, column: str) -> str:
+        """The title the board shows now for a column the target names `column`."""
+        return self.renamed.get(column, column)
 
     def _client_for(self, actor: str) -> Any:
         if self.server is not None:
@@ -132,10 +137,11 @@ class World:
 
 
 def _code_roots(target: Target) -> list[str]:
-    """Source roots whose frames name the component of a bad effect: our targets, plus any
-    checkout a target drives (it declares them as `code_roots`)."""
+    """Source roots whose frames name the component of a bad effect: the checkout a target
+    drives when it declares one (`code_roots`: its code, never the adapter's), else ours."""
+    declared = [str(p) for p in getattr(target, "code_roots", ())]
+    if declared:
+        return declared
     import targets
 
-    return [os.path.dirname(os.path.abspath(targets.__file__))] + [
-        str(p) for p in getattr(target, "code_roots", ())
-    ]
+    return [os.path.dirname(os.path.abspath(targets.__file__))]

@@ -45,6 +45,8 @@ CODE_HOSTILE_KINDS = (
     "symlink_source_to_test",  # swaps src/<module>.py for a symlink to the test
     "rename_over_test",  # writes a temp file and renames it over the test
     "escape_path",  # writes to ../../x relative to the workspace
+    "writes_tests_via_dotdot",  # writes the test through a `src/../tests/...` path it builds
+    "writes_tests_via_own_symlink",  # makes a symlink to tests/ under src/, writes through it
 )
 PM_HOSTILE_KINDS = ("hostile_ids", "hostile_titles", "path_ids", "colliding_ids", "flood")
 TEXT_HOSTILE_KINDS = ("field_lines", "prompt_injection", "path_names", "alias_files", "huge")
@@ -331,6 +333,15 @@ def code_payload(kind: str, context: Mapping[str, Any] | None = None) -> str:
                 f"os.replace(_tmp, _ws / {_lit(test)})")
     elif kind == "escape_path":
         body = "(_ws / '..' / '..' / 'x').write_text('escaped')"
+    elif kind == "writes_tests_via_dotdot":
+        body = (f"_p = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', {_lit(test)})\n"
+                f"open(_p, 'w').write({_lit(always_pass)})")
+    elif kind == "writes_tests_via_own_symlink":
+        name = test.split("/", 1)[1]
+        body = ("_link = _ws / 'src' / '_t'\n"
+                "if not _link.exists():\n"
+                "    os.symlink('../tests', _link)\n"
+                f"(_link / {_lit(name)}).write_text({_lit(always_pass)})")
     else:
         raise ValueError(f"unknown hostile code kind {kind!r}; known: {', '.join(CODE_HOSTILE_KINDS)}")
     return _guarded("_ws = Path(__file__).resolve().parents[1]\n" + body)

@@ -80,6 +80,8 @@ class WebhookRequest:
 class WebhookResponse:
     status: int
     body: bytes = b""
+    error: str | None = None  # an exception the handler let out to its HTTP server
+    where: str | None = None  # the target's code it came out of
 
 
 class Target(abc.ABC):
@@ -93,6 +95,8 @@ class Target(abc.ABC):
     lock_manifest: str | None = None  # workspace-relative path of its ratchet manifest
     fanout_cap: int = 20  # children per epic, across runs
     cli_scripts: tuple[str, ...] = ()  # names accepted by `cli`
+    listen_hosts: tuple[str, ...] = ("127.0.0.1",)  # where its webhook server is configured to listen
+    webhook_concurrency: int = 1  # requests its webhook server handles at once (HTTPServer: 1)
     # agents a person can run directly on a card with the target's own tools (a manual
     # script that calls the agent); None: every agent. A hand run of any other agent is
     # not an entrypoint of the target, so the harness never makes one (no claim without it)
@@ -134,6 +138,11 @@ class Target(abc.ABC):
     @abc.abstractmethod
     def run_agent(self, agent: str, task_id: int) -> Any:
         """Run one agent directly on a card, as its runner would (spawner, Ralph, ...)."""
+
+    def serve_webhook(self) -> bool:
+        """Start the target's own webhook server as its deployment does (its own code chooses
+        where to listen), then stop it. False when it has no server of its own to start."""
+        return False
 
     def cli_argv(self, script: str, task_id: int) -> list[str]:
         """Arguments a human would give `script` to act on card `task_id` (for generated runs)."""

@@ -1,5 +1,5 @@
-"""A shrunk failure is deterministic, replays from its file, and becomes a regression test
-that fails on the defect and passes on the fixed (reference) code."""
+"""A run's findings are deterministic, each replays from its file, and each becomes a
+regression test that fails on the defect and passes on the fixed (reference) code."""
 
 from __future__ import annotations
 
@@ -12,63 +12,86 @@ import pytest
 from hypothesis import settings
 
 from harness import profiles
+from harness.campaign import Campaign
 from harness.config import CONFIG
 from harness.replay import replay_trace
-from harness.reporting import write_run
+from harness.reporting import Reporter
 from harness.reports.trace import load
-from harness.runner import run_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def three_runs() -> list:
-    """The same mutant fuzzed three times from the same (ci) seed, shrinking included."""
+def three_runs(tmp_path_factory: pytest.TempPathFactory) -> list:
+    """The same mutant fuzzed three times from the same seed, shrinking included, each
+    run writing its own reports folder."""
     profiles.register()
     saved = (CONFIG.target, CONFIG.face)
     CONFIG.target, CONFIG.face = "mutant:no-dedupe", "inproc"
+    runs = []
     try:
-        return [run_machine("webhook", seed=None, profile=settings.get_profile("ci")) for _ in range(3)]
+        for n in range(3):
+            reporter = Reporter(tmp_path_factory.mktemp(f"run{n}"), target=CONFIG.target,
+                                target_version="reference-1", face="inproc", seed=0,
+                                machines=["webhook"], profile="ci", name="run")
+            campaign = reporter.attach(Campaign(["webhook"], profile=settings.get_profile("ci"), seed=0))
+            result = campaign.run()
+            reporter.finish(result)
+            runs.append((result, reporter.folder.path))
     finally:
         CONFIG.target, CONFIG.face = saved
+    return runs
 
 
-def test_same_seed_same_shrunk_steps_three_times(three_runs: list) -> None:
-    steps = [[s["text"] for s in run.trace["steps"]] for run in three_runs]
-    assert all(run.error is not None for run in three_runs)
+def test_same_seed_same_findings_and_shrunk_steps_three_times(three_runs: list) -> None:
+    signatures = [[f.signature for f in result.findings] for result, _ in three_runs]
+    steps = [[[s["text"] for s in f.trace["steps"]] for f in result.findings] for result, _ in three_runs]
+    assert signatures[0], "the mutant was not found"
+    assert signatures[0] == signatures[1] == signatures[2]
     assert steps[0] == steps[1] == steps[2]
     # ignoring the epoch's run record breaks I1 (duplicate delivery) and, when the rerun comes
-    # from another runner, I4; one run's shrunk minimum names one of them, the same each time
-    assert len({run.error.violation.invariant for run in three_runs}) == 1
-    assert three_runs[0].error.violation.invariant in {"I1", "I4"}
+    # from another runner, I4; the run goes on past the first and reports both
+    assert {"I1", "I4"} <= {f.violation.invariant for f in three_runs[0][0].findings}
+
+
+def test_identical_runs_write_byte_identical_reports(three_runs: list) -> None:
+    names = sorted(p.name for p in three_runs[0][1].iterdir())
+    assert "findings.md" in names and "trace-1.json" in names
+    for name in names:
+        contents = {(folder / name).read_bytes() for _, folder in three_runs}
+        assert len(contents) == 1, f"{name} differs between identical runs"
 
 
 def test_shrunk_steps_read_in_the_board_language(three_runs: list) -> None:
-    texts = [s["text"] for s in three_runs[0].trace["steps"]]
+    result, _ = three_runs[0]
+    plain = next(f for f in result.findings if f.signature[:2] == ("I1", "an agent ran twice in one epoch"))
+    texts = [s["text"] for s in plain.trace["steps"]]
     assert texts[0].startswith("card #1 ") and "created in 1. Inbox" in texts[0]
     assert any("delivered" in t for t in texts)
-    assert len(texts) <= 8, texts  # scene (3 steps) + the duplicate delivery, give or take
+    assert len(texts) <= 6, texts  # the scene (4 steps) and the duplicate delivery
 
 
-def test_trace_file_replays_the_violation_and_the_fix_passes(three_runs: list, tmp_path: Path) -> None:
-    run_dir = write_run(three_runs[:1], target="mutant:no-dedupe", reports_dir=str(tmp_path), seed=0)
-    trace = load(run_dir / "trace-1.json")
-    assert trace.machine == "WebhookMachine" and trace.target == "mutant:no-dedupe"
-    again = replay_trace(trace)
-    assert again.violation is not None
-    assert again.violation.invariant == three_runs[0].error.violation.invariant
-    assert replay_trace(trace, target="reference").violation is None
-    findings = (run_dir / "findings.md").read_text()
-    assert "Not ready" in findings and three_runs[0].error.violation.invariant in findings
+def test_trace_file_replays_the_violation_and_the_fix_passes(three_runs: list) -> None:
+    result, folder = three_runs[0]
+    for number, finding in enumerate(result.findings, 1):
+        trace = load(folder / f"trace-{number}.json")
+        assert trace.machine == "WebhookMachine" and trace.target == "mutant:no-dedupe"
+        again = replay_trace(trace)
+        assert again.violation is not None and again.violation.signature == finding.signature
+        assert replay_trace(trace, target="reference").violation is None
+    findings = (folder / "findings.md").read_text()
+    assert "Not ready" in findings and f"{len(result.findings)} distinct finding(s)" in findings
 
 
-def test_regression_test_fails_on_the_defect_and_passes_on_the_fix(three_runs: list, tmp_path: Path) -> None:
-    run_dir = write_run(three_runs[:1], target="mutant:no-dedupe", reports_dir=str(tmp_path), seed=0)
-    test_file = run_dir / "test_regression_1.py"
+def test_regression_test_fails_on_the_defect_and_passes_on_the_fix(three_runs: list) -> None:
+    result, folder = three_runs[0]
+    test_file = folder / "test_regression_1.py"
     env = {k: v for k, v in os.environ.items() if k not in ("FUZZ_TARGET", "PYTEST_ADDOPTS")}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(run_dir), str(test_file)]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+           "--rootdir", str(folder), str(test_file)]
     broken = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert broken.returncode == 1, broken.stdout[-2000:]
-    assert three_runs[0].error.violation.invariant in broken.stdout
-    fixed = subprocess.run(cmd, cwd=ROOT, env={**env, "FUZZ_TARGET": "reference"}, capture_output=True, text=True, timeout=300)
+    assert result.findings[0].violation.invariant in broken.stdout
+    fixed = subprocess.run(cmd, cwd=ROOT, env={**env, "FUZZ_TARGET": "reference"}, capture_output=True,
+                           text=True, timeout=300)
     assert fixed.returncode == 0, fixed.stdout[-2000:]

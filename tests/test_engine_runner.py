@@ -1,21 +1,48 @@
-"""Timed runs: each machine run is a bounded slice, whatever the machine's budget share."""
+"""Campaigns: a machine goes on past its first finding; timed runs give every machine its turn."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from hypothesis import Phase, settings
 
-from harness import profiles, runner
+from harness import profiles
+from harness.campaign import Campaign, run_campaign, slice_seed
 from harness.config import CONFIG
+from harness.ledger import RUN
 
 
-def test_a_timed_run_caps_each_slice_even_for_a_machine_with_a_larger_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True)
+def reference(monkeypatch: pytest.MonkeyPatch) -> None:
     profiles.register()
-    monkeypatch.setattr(CONFIG, "target", "reference")
     monkeypatch.setattr(CONFIG, "face", "inproc")
-    monkeypatch.setattr(runner, "ROUND_EXAMPLES", 3)
-    base = settings(settings.get_profile("ci"), phases=[Phase.generate], stateful_step_count=2)
-    assert runner.MACHINES["spawner"].budget > 1  # unbounded, it would run 2 x 3 examples
-    runs = runner.run_budget(["spawner"], profile=base, seed=5, minutes=1e-6)
-    assert len(runs) == 1 and runs[0].error is None
-    assert 1 <= runs[0].examples <= 3
+
+
+def test_a_timed_run_gives_every_machine_a_share_and_stops_between_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CONFIG, "target", "reference")
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate], database=None)
+    started = time.monotonic()
+    result = Campaign(["governance", "webhook"], profile=base, seed=5, minutes=0.1).run()
+    took = time.monotonic() - started
+    assert took < 6 + 3, took  # 6 s budget; a step in flight may finish
+    assert [m.turns for m in result.machines] == [1, 1]
+    assert all(m.budget_seconds and m.examples > 0 for m in result.machines)
+    assert all(m.stopped == "time" for m in result.machines)
+
+
+def test_a_machine_goes_on_past_its_first_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
+    ci = settings(settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate])
+    result = run_campaign(["webhook"], profile=ci, seed=0)
+    assert len(result.findings) >= 2
+    assert len({f.signature for f in result.findings}) == len(result.findings)  # each once
+    webhook = result.machines[0]
+    assert webhook.slices > 1 and webhook.findings == result.findings
+    assert all(f.hits >= 1 for f in result.findings)
+    assert RUN.ledger.findings == {}  # the campaign's ledger is its own
+
+
+def test_slice_seeds_are_stable_and_distinct() -> None:
+    assert slice_seed(0, "webhook", 0) == slice_seed(0, "webhook", 0)
+    assert len({slice_seed(s, m, t) for s in (0, 1) for m in ("a", "b") for t in (0, 1)}) == 8

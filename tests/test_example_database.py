@@ -13,8 +13,8 @@ import pytest
 from hypothesis import Phase, settings
 
 from harness import profiles
+from harness.campaign import run_campaign
 from harness.config import CONFIG
-from harness.runner import run_machine
 
 REDIS = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (.ci/run installs it)")
@@ -57,16 +57,16 @@ def test_a_failure_saved_by_one_run_is_replayed_first_by_the_next(redis_url, mon
     profiles.register()
     database = profiles.example_database()
     assert type(database).__name__ == "RedisExampleDatabase"
-    # no forced seed: Hypothesis saves nothing to a database under a fixed seed
-    night = settings(settings.get_profile("dev"), database=database, derandomize=False)
-    first = run_machine("webhook", seed=None, profile=night)
-    assert first.error is not None
+    night = settings(settings.get_profile("dev"), database=database)
+    first = run_campaign(["webhook"], profile=night, seed=3)
+    assert first.findings
     from redis import Redis
 
     assert Redis.from_url(redis_url).keys(b"agentleeops-fuzz:*"), "nothing was saved in Redis"
-    # the morning run: no generation at all, only what the database holds
-    morning = settings(night, phases=[Phase.reuse, Phase.shrink])
-    second = run_machine("webhook", seed=None, profile=morning)
-    assert second.error is not None
-    assert second.error.violation.invariant == first.error.violation.invariant
-    assert [s["text"] for s in second.trace["steps"]] == [s["text"] for s in first.trace["steps"]]
+    # the morning run: no generation at all, only what the database holds, replayed first
+    morning = settings(night, phases=[Phase.explicit, Phase.reuse])
+    second = run_campaign(["webhook"], profile=morning, seed=99)
+    assert second.findings
+    assert {f.signature for f in second.findings} == {f.signature for f in first.findings}
+    shrunk = {f.signature: [s["text"] for s in f.trace["steps"]] for f in first.findings}
+    assert all([s["text"] for s in f.trace["steps"]] == shrunk[f.signature] for f in second.findings)

@@ -158,12 +158,18 @@ def test_the_reference_undoes_a_test_change_made_during_its_run(how):
 
 def test_the_reference_undoes_a_mid_run_test_edit_when_it_refuses_the_run_for_another_reason():
     """Found by the ralph machine: the source path a symlink (so the write is refused) and a
-    test edited meanwhile; the refusal must not skip putting tests/ back."""
+    test edited meanwhile; the refusal must not skip putting tests/ back. The mutant that
+    misses the edit leaves it in place, but the refused run built nothing on it: by G2's
+    attribution clause the edit is the person's, not a finding."""
     link = ("trick", {"kind": "symlink_over", "card": 2, "path": "src/calc.py", "to": "tests/test_atomic_01.py"})
     steps = while_ralph_thinks(MID_RUN["edit"])
     steps = steps[:len(APPROVED)] + [link] + steps[len(APPROVED):]
-    assert drive("reference", steps) == []
-    assert [v.invariant for v in drive("mutant:ralph-guard-staged-only", steps)][:1] == ["G2"]
+    with driven("reference", steps) as (world, found):
+        restored = "assert True" not in (world.binding.home / "projects" / "calc" / "tests" / "test_atomic_01.py").read_text()
+    assert found == [] and restored
+    with driven("mutant:ralph-guard-staged-only", steps) as (world, found):
+        kept = "assert True" in (world.binding.home / "projects" / "calc" / "tests" / "test_atomic_01.py").read_text()
+    assert found == [] and kept
 
 
 MUTANTS = {
@@ -194,7 +200,28 @@ MUTANTS = {
     "ralph-guard-staged-only": ("G2", while_ralph_thinks(MID_RUN["edit"])),
     "ralph-git-add-all": ("G2", APPROVED + [("trick", {"kind": "write", "card": 2, "path": "tests/test_extra.py"})]
                           + to(2, "8. Ralph Loop")),
+    # a person edits the approved design, clears the card's tags and the approval runs again
+    "relock-current-bytes": ("G1", DESIGNED + [("trick", {"kind": "edit", "card": 1, "path": "DESIGN.md",
+                                                          "content": "# my own design\n"}),
+                                               ("set_tags", {"card": 1, "tags": []})]
+                             + to(1, "2. Design Draft") + to(1, "3. Design Approved")),
+    "webhook-no-token": ("R2", CREATE + [("move", {"card": 1, "column": "2. Design Draft"}),
+                                         ("deliver", {"token": "wrong"}), ("deliver", {"token": "missing"})]),
+    "runner-lets-errors-out": ("R1", CREATE + [("fault", {"method": "getColumns", "kind": "error", "every": True}),
+                                               ("orchestrate", {})]),
+    "retry-failed-agent": ("R1", CREATE + [("llm", {"role": "architect", "answer": ""})] * 5
+                           + [("move", {"card": 1, "column": "2. Design Draft"})] + [("poll", {"ticks": 1})] * 4),
+    "silent-failure": ("R1", CREATE + [("llm", {"role": "architect", "answer": ""})] + to(1, "2. Design Draft")),
+    "spawner-column-by-update": ("K1", SPAWNED),
 }
+NEW_ORACLE_MUTANTS = ("relock-current-bytes", "webhook-no-token", "runner-lets-errors-out",
+                      "retry-failed-agent", "silent-failure", "spawner-column-by-update")
+
+
+@pytest.mark.parametrize("mutant", NEW_ORACLE_MUTANTS)
+def test_the_reference_holds_where_each_new_oracle_mutant_breaks(mutant):
+    """The same steps on the reference: nothing (each new oracle's proof is a pair)."""
+    assert drive("reference", MUTANTS[mutant][1]) == []
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))

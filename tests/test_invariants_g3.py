@@ -29,7 +29,9 @@ def test_ralph_on_a_card_whose_tests_were_never_approved_is_caught(tmp_path):
     world = make(tmp_path)
     found = run(world, [G3Gate()], "ralph")
     assert [v.invariant for v in found] == ["G3"]
-    assert "tests/test_*.py was never locked" in found[0].message and found[0].component == "webhook:ralph"
+    assert "tests/test_*.py was never locked" in found[0].message
+    assert found[0].component == "tests.test_invariants_g3:run"  # the code that started it
+    assert found[0].entrypoint == "webhook" and found[0].kind == "ran ralph with its upstream not approved"
 
 
 def test_ralph_after_the_tests_were_locked_is_clean(tmp_path):

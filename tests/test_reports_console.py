@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.reports.console import render_failure, render_result_failure
+from harness.reports.console import render_failure, render_row
+from harness.reports.findings import Row
 from harness.violation import Violation
-from tests.test_reports_fixtures import HOSTILE, g1_trace, g1_world, result, step
+from tests.test_reports_fixtures import HOSTILE, finding, g1_world, step
 
 
 def test_failure_text_says_what_where_how_and_where_the_files_are(tmp_path: Path) -> None:
@@ -53,11 +54,8 @@ def test_each_hostile_step_stays_on_its_own_line() -> None:
     assert lines[i + 2] == "    2. poll"
 
 
-def test_run_result_rendering(tmp_path: Path) -> None:
-    trace = g1_trace()
-    res = result(trace.violation_object(), steps=trace.steps)
-    res.trace = trace
-    res.trace_path = tmp_path / "trace-1.json"
-    text = render_result_failure(res)
-    assert "Hypothesis's reproducible program:" in text and str(res.trace_path) in text
-    assert render_result_failure(result(None)) == ""
+def test_a_finding_of_a_run_is_rendered_with_its_files(tmp_path: Path) -> None:
+    r = Row(2, finding(g1_world()[1], hits=9, shrunk=False), tmp_path / "trace-2.json")
+    text = render_row(r)
+    assert text.startswith("--- finding #2, met in 9 example(s), first by RatchetMachine (not shrunk")
+    assert str(tmp_path / "trace-2.json") in text and "replay with:" in text

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from harness.journal import AGENT, CALL, FILE, STEP, Journal, acting_as
-from harness.reports.findings import RunResult
+from harness.ledger import Finding
+from harness.reports.findings import Row
 from harness.reports.trace import Trace, make_trace
 from harness.violation import Violation
 
-ALL = ["G1", "G2", "G3", "G4", "I1", "I2", "I3", "I4"]
+ALL = ["G1", "G2", "G3", "G4", "I1", "I2", "I3", "I4", "R1", "R2", "K1"]
 
 HOSTILE = 'card "..\\x" """ | <b>\n\x00 \ud800 раth -rf'  # quotes, pipe, HTML, NUL, surrogate, look-alikes
 
@@ -40,6 +42,8 @@ def g1_world() -> tuple[Journal, Violation, list[dict[str, Any]]]:
         "targets/mutants/lock_if_exists.py:write",
         (bad,),
         {"mode": "lock-if-exists", "path": "DESIGN.md"},
+        kind="overwrote (recreating it after a delete)",
+        entrypoint="webhook",
     )
     return journal, violation, steps
 
@@ -56,12 +60,15 @@ def i1_violation(card: int = 3) -> Violation:
         "targets/mutants/no_dedupe.py:handle_event",
         (dup,),
         {"mode": "duplicate-delivery"},
+        kind="an agent ran twice in one epoch",
+        entrypoint="webhook",
     )
 
 
 def i3_violation() -> Violation:
     return Violation(
-        "I3", "epic #2 has 21 children (cap 20)", "targets/mutants/cap_per_run.py:spawn", (), {}
+        "I3", "epic #2 has 21 children (cap 20)", "targets/mutants/cap_per_run.py:spawn", (), {},
+        kind="more children than the cap",
     )
 
 
@@ -82,30 +89,34 @@ def g1_trace(**overrides: Any) -> Trace:
     return make_trace(**fields)
 
 
-def result(
-    violation: Violation | None = None,
+@dataclass
+class Work:
+    """What a machine did, as findings.md reads it (the campaign's MachineReport shape)."""
+
+    cls_name: str = "RatchetMachine"
+    checks: tuple[str, ...] = tuple(ALL)
+    examples: int = 40
+    steps: int = 600
+    seconds: float = 2.5
+    budget_seconds: float | None = None
+    stopped: str | None = None
+
+
+def finding(
+    violation: Violation,
     *,
     machine: str = "RatchetMachine",
-    target: str = "mutant:lock-if-exists",
-    examples: int = 40,
-    steps_run: int = 600,
-    seed: int | None = 1234,
-    checked: list[str] | None = None,
     steps: list[dict[str, Any]] | None = None,
-    seconds: float = 2.5,
-) -> RunResult:
-    return RunResult(
-        machine=machine,
-        target=target,
-        examples_run=examples,
-        steps_run=steps_run,
-        seconds=seconds,
-        seed=seed,
-        violation=violation,
-        invariants_checked=list(ALL if checked is None else checked),
-        steps=list(
-            steps
-            if steps is not None
-            else ([step("card #1 moved to 2. Design Draft")] if violation else [])
-        ),
-    )
+    hits: int = 3,
+    seed: int | None = 1234,
+    shrunk: bool = True,
+) -> Finding:
+    steps = list(steps if steps is not None else [step("card #1 moved to 2. Design Draft")])
+    return Finding(signature=violation.signature, violation=violation,
+                   trace={"steps": steps, "journal": list(violation.evidence), "face": "inproc"},
+                   program="", machine=machine, seed=seed, shrunk=shrunk, hits=hits,
+                   found_after_examples=12, found_after_seconds=4.0)
+
+
+def row(violation: Violation, number: int = 1, **kwargs: Any) -> Row:
+    return Row(number, finding(violation, **kwargs))

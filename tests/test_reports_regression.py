@@ -16,10 +16,19 @@ from typing import Any
 
 import pytest
 
-from harness.reports.regression import default_run_id, render_regression_test, write_run_reports
-from harness.reports.trace import Trace, load, save, trace_from_json
+from harness.reports.folder import ReportsError, RunFolder, run_name
+from harness.reports.regression import render_regression_test
+from harness.reports.trace import Trace, load, trace_from_json
 from harness.violation import Violation
-from tests.test_reports_fixtures import HOSTILE, g1_trace, g1_world, i3_violation, result, step
+from tests.test_reports_fixtures import (
+    HOSTILE,
+    Work,
+    finding,
+    g1_trace,
+    g1_world,
+    i3_violation,
+    step,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -167,58 +176,49 @@ def test_real_system_needs_its_checkout(
     }
 
 
-# -- the run directory -------------------------------------------------------------------------
+# -- the run folder ----------------------------------------------------------------------------
 
 
-def test_write_run_reports_lays_out_the_run(tmp_path: Path) -> None:
-    g1 = g1_trace()
-    failing = result(g1.violation_object(), steps=g1.steps)
-    failing.trace = g1
-    p1 = result(i3_violation(), machine="SpawnerMachine", steps=[step("spawner run on epic #2")])
-    clean = result(None, machine="WebhookMachine")
-    run_dir = write_run_reports([clean, p1, failing], tmp_path)
-    assert run_dir == tmp_path / "mutant-lock-if-exists-seed-1234"
-    assert sorted(p.name for p in run_dir.iterdir()) == [
+def _folder(root: Path, name: str = "run") -> RunFolder:
+    return RunFolder(root, name, target="mutant:lock-if-exists", target_version="reference+lock-if-exists",
+                     face="inproc", seed=1234, profile="ci")
+
+
+def test_a_run_folder_is_written_finding_by_finding(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    folder.add(finding(g1_world()[1], steps=g1_world()[2]))
+    folder.write_findings([Work()])
+    assert sorted(p.name for p in folder.path.iterdir()) == ["findings.md", "test_regression_1.py", "trace-1.json"]
+    folder.add(finding(i3_violation(), machine="SpawnerMachine", steps=[step("spawner run on epic #2")]))
+    folder.write_findings([Work()])
+    assert sorted(p.name for p in folder.path.iterdir()) == [
         "findings.md", "test_regression_1.py", "test_regression_2.py", "trace-1.json", "trace-2.json",
     ]  # fmt: skip
-    # The engine's own trace, numbered in findings order (P0 first).
-    assert load(run_dir / "trace-1.json") == g1
-    built = load(run_dir / "trace-2.json")  # no trace given: made from the result
-    assert built.violation_object() == i3_violation() and built.steps == p1.steps
-    findings = (run_dir / "findings.md").read_text()
-    assert "`test_regression_1.py`" in findings and "`test_regression_2.py`" in findings
-    assert "(reference+lock-if-exists)" in findings.splitlines()[0]
-    first = {p.name: p.read_bytes() for p in run_dir.iterdir()}
-    write_run_reports([failing, clean, p1], tmp_path)
-    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == first  # deterministic
+    built = load(folder.path / "trace-2.json")
+    assert built.violation_object() == i3_violation() and built.machine == "SpawnerMachine"
+    text = (folder.path / "findings.md").read_text()
+    assert "`pytest test_regression_1.py`" in text and "`pytest test_regression_2.py`" in text
+    assert "(reference+lock-if-exists)" in text.splitlines()[0]
+    assert (tmp_path / "latest").resolve() == folder.path.resolve()
 
 
-def test_stale_files_of_an_earlier_run_are_removed(tmp_path: Path) -> None:
-    run_dir = tmp_path / "r"
-    run_dir.mkdir()
-    (run_dir / "trace-7.json").write_text("{}")
-    (run_dir / "test_regression_7.py").write_text("")
-    (run_dir / "notes.txt").write_text("mine")
-    write_run_reports([result(i3_violation())], tmp_path, run_id="r")
-    assert sorted(p.name for p in run_dir.iterdir()) == [
-        "findings.md", "notes.txt", "test_regression_1.py", "trace-1.json",
-    ]  # fmt: skip
+def test_two_runs_never_share_a_folder(tmp_path: Path) -> None:
+    first, second = _folder(tmp_path, "same"), _folder(tmp_path, "same")
+    first.add(finding(i3_violation()))
+    second.add(finding(g1_world()[1]))
+    assert first.path != second.path and second.path.name == "same-2"
+    assert load(first.path / "trace-1.json").violation_object() == i3_violation()
+    assert (tmp_path / "latest").resolve() == second.path.resolve()
 
 
-def test_a_trace_file_from_the_engine_is_reused(tmp_path: Path) -> None:
-    trace = g1_trace(face="http")
-    res = result(g1_world()[1])
-    res.trace_path = save(trace, tmp_path / "engine" / "t.json")
-    run_dir = write_run_reports([res], tmp_path / "reports", target_version="abc123")
-    assert load(run_dir / "trace-1.json").face == "http"
-    assert "(abc123)" in (run_dir / "findings.md").read_text().splitlines()[0]
+def test_an_unwritable_reports_folder_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ReportsError, match="cannot write reports under"):
+        _folder(blocker).make()
 
 
-def test_default_run_id() -> None:
-    assert default_run_id("mutant:no-dedupe", [5, 5]) == "mutant-no-dedupe-seed-5"
-    assert default_run_id("agentleeops", [None]) == "agentleeops-unseeded"
-    many = default_run_id("reference", [2, 1, None])
-    assert many.startswith("reference-seeds-") and many == default_run_id("reference", [1, 2])
-    assert default_run_id("../../etc", [1]) == "etc-seed-1"
-    with pytest.raises(ValueError, match="pass target="):
-        write_run_reports([result(None, target="a"), result(None, target="b")], "/nonexistent")
+def test_run_names_say_when_what_seed_and_machines() -> None:
+    stamp = 1795480618.0
+    assert run_name("mutant:no-dedupe", 5, ["webhook"], stamp) == "20261124-003658-mutant-no-dedupe-seed5-webhook"
+    assert run_name("../../etc", None, ["a", "b", "c", "d"], stamp).endswith("-etc-unseeded-4-machines")

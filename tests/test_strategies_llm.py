@@ -163,6 +163,7 @@ PROMISED_CALLS = {
     "adds_test_file": "write_text", "deletes_test": "unlink",
     "git_add_commit": "['git', 'add', '.']", "symlink_source_to_test": "os.symlink",
     "rename_over_test": "os.replace", "escape_path": "write_text",
+    "writes_tests_via_dotdot": "open", "writes_tests_via_own_symlink": "os.symlink",
 }
 
 
@@ -189,6 +190,9 @@ EFFECTS = {
     "rename_over_test": lambda ws, test: test.read_text() == ALWAYS_PASS
     and not (ws / "tests" / ".rewrite.tmp").exists(),
     "escape_path": lambda ws, test: (ws / ".." / ".." / "x").resolve().read_text() == "escaped",
+    "writes_tests_via_dotdot": lambda ws, test: test.read_text() == ALWAYS_PASS,
+    "writes_tests_via_own_symlink": lambda ws, test: test.read_text() == ALWAYS_PASS
+    and (ws / "src" / "_t").is_symlink(),
 }
 
 

@@ -217,6 +217,18 @@ def allowed_roots(world: WorldView) -> list[Path]:
     return sorted(roots)
 
 
+# -- entrypoints ---------------------------------------------------------------------------
+# Runner actor names the harness uses ("webhook", "poller", "race: webhook#2") -> entrypoint.
+_ACTOR_ENTRYPOINTS = {
+    "webhook": "webhook", "poller": "poll", "poll": "poll", "orchestrator": "orchestrator",
+    "orchestrate": "orchestrator", "cli": "cli", "run_agent": "agent", "agent": "agent",
+}
+
+
+def entrypoint_of(actor: str) -> str | None:
+    return _ACTOR_ENTRYPOINTS.get(actor.split("#", 1)[0].split(":", 1)[0].strip().lower())
+
+
 # -- checkers ------------------------------------------------------------------------------
 class Checker:
     """One invariant's per-step check. Subclasses implement `examine` (and `before_step`)."""
@@ -241,12 +253,20 @@ class Checker:
         raise NotImplementedError
 
     def violation(self, key: Any, message: str, component: str,
-                  evidence: Iterable[Event] = (), **details: Any) -> list[Violation]:
-        """A one-element list, or [] when this key was already reported (no repeats)."""
+                  evidence: Iterable[Event] = (), *, kind: str, entrypoint: str | None = None,
+                  **details: Any) -> list[Violation]:
+        """A one-element list, or [] when this key was already reported (no repeats).
+
+        `kind` names the first bad effect without ids or paths; `entrypoint` defaults to the
+        one the first evidence event's runner stands for."""
         if key in self._reported:
             return []
         self._reported.add(key)
-        return [Violation(self.invariant, message, component or "?", tuple(evidence), dict(details))]
+        evidence = tuple(evidence)
+        if entrypoint is None:
+            entrypoint = entrypoint_of(evidence[0].actor) if evidence else None
+        return [Violation(self.invariant, message, component or "?", evidence, dict(details),
+                          kind=kind, entrypoint=entrypoint or "")]
 
 
 def event_component(event: Event | None, fallback: str = "?") -> str:

@@ -45,14 +45,13 @@ from harness.invariants.base import (
     is_active,
     workspace_of,
 )
-from harness.invariants.history import History, Run, applied, call_task_id, params
+from harness.invariants.history import History, Run, visible_error
 from harness.journal import Event
 from harness.violation import Violation
 
 SPAWNER = "spawner"
 _TITLE_PREFIX = re.compile(r"^\s*\[([^\]\n]+)\]")
 _PARENT_TEXT = re.compile(r"\*{0,2}parent\*{0,2}[ \t]*:[ \t]*\*{0,2}[ \t]*#[ \t]*(\d+)", re.IGNORECASE)
-_ERROR_WORDS = re.compile(r"fail|error", re.IGNORECASE)
 
 
 @dataclass
@@ -154,12 +153,12 @@ class I2SpawnerIdempotency(Checker):
             if run is not None and run.agent == SPAWNER and run.end is event:
                 ended.append(run)
         fam = family(world, self.history)
-        found = self._duplicates(fam)
+        found = self._duplicates(world, fam)
         for run in ended:
             found += self._leftovers(world, run)
         return found
 
-    def _duplicates(self, fam: Family) -> list[Violation]:
+    def _duplicates(self, world: WorldView, fam: Family) -> list[Violation]:
         found: list[Violation] = []
         for epic in sorted(fam.epics):
             groups: dict[str, list[Child]] = {}
@@ -183,9 +182,33 @@ class I2SpawnerIdempotency(Checker):
                         f"epic #{epic} has {len(members)} live child cards for story {story} ({ids})",
                         event_component(event, f"{actor}:{SPAWNER}"), _unique(evidence),
                         epic=epic, story=story, children=[c.card for c in members],
+                        kind="duplicate child " + self._how_missed(world, epic, members[0], late),
+                        mode="link-only",
                     )
                     break
         return found
+
+    def _how_missed(self, world: WorldView, epic: int, first: Child, late: Child) -> str:
+        """How the later child came to be made beside the earlier one: both by one run, by
+        runs that overlapped, or by a rerun that did not recognise the earlier child (and
+        what that child lacked)."""
+        first_run = self._run_that_made(first.card)
+        late_run = self._run_that_made(late.card)
+        if first_run is not None and first_run is late_run:
+            return "made twice in one run"
+        if first_run is not None and late_run is not None and first_run.actor != late_run.actor \
+                and (first_run.end is None or late_run.start.seq < first_run.end.seq):
+            return "made by concurrent runs"
+        lacks = incomplete(world, epic, first.card, first.task)
+        if lacks:
+            return f"made again beside one with no {', no '.join(lacks)}"
+        return "made again beside a complete one"
+
+    def _run_that_made(self, card: int) -> Run | None:
+        for run in self.history.runs:
+            if any(c == card and self.history.still_made_by(c, e) for c, e in run.created):
+                return run
+        return None
 
     def _leftovers(self, world: WorldView, run: Run) -> list[Violation]:
         kb = world.kanboard
@@ -205,6 +228,7 @@ class I2SpawnerIdempotency(Checker):
                     f"(missing {', '.join(missing)})",
                     event_component(event, f"{run.actor}:{SPAWNER}"), [event, run.end or run.start],
                     epic=epic, card=card, missing=missing,
+                    kind=f"half-made child (no {', no '.join(missing)})", mode="rollback-ignored",
                 )
         return found
 
@@ -274,7 +298,7 @@ class I3FloodControl(Checker):
                 elif run.start.seq in self.plans:
                     ended.append(self.plans[run.start.seq])
             for plan in self.plans.values():
-                if _visible_error(plan.run, event):
+                if visible_error(plan.run, event):
                     plan.signals.append(event)
         found = self._cap(world, cap)
         for plan in ended:
@@ -317,7 +341,8 @@ class I3FloodControl(Checker):
                 ("cap", epic),
                 f"epic #{epic} has {len(children)} child cards, more than the cap of {cap}",
                 event_component(event, f"{actor}:{SPAWNER}"), [event] if event else [],
-                epic=epic, children=sorted(children), cap=cap,
+                epic=epic, children=sorted(children), cap=cap, kind="more children than the cap",
+                mode="cap-per-run",
             )
         return found
 
@@ -332,32 +357,16 @@ class I3FloodControl(Checker):
                 f"{plan.reason}",
                 event_component(first, f"{run.actor}:{SPAWNER}"), [first, run.start],
                 epic=epic, created=[c for c, _ in run.created], cap=cap,
+                kind="created cards for a plan over the cap", mode="cap-per-run",
             )
         if not plan.signals:
             return self.violation(
                 ("silent", run.start.seq),
                 f"the spawner run on epic #{epic} refused a request that would exceed the cap "
                 f"({plan.reason}) without a visible error on the card",
-                f"{run.entrypoint or run.actor}:{SPAWNER}", [run.start] + ([run.end] if run.end else []),
-                epic=epic, cap=cap,
+                event_component(run.start, f"{run.entrypoint or run.actor}:{SPAWNER}"),
+                [run.start] + ([run.end] if run.end else []),
+                epic=epic, cap=cap, kind="refused a plan over the cap without a visible error",
+                mode="silent-refusal",
             )
         return []
-
-
-def _visible_error(run: Run, event: Event) -> bool:
-    """An applied write by the run's runner, on the epic, that a human would see as an error."""
-    if event.actor != run.actor or event.seq <= run.start.seq or not applied(event):
-        return False
-    if call_task_id(event) != run.task_id:
-        return False
-    method = event.data.get("method")
-    p = params(event)
-    if method == "createComment":
-        return True
-    if method == "setTaskTags":
-        return any(_ERROR_WORDS.search(str(t)) for t in p.get("tags") or ())
-    if method == "saveTaskMetadata":
-        values = p.get("values")
-        return isinstance(values, dict) and any(
-            _ERROR_WORDS.search(str(k)) or _ERROR_WORDS.search(str(v)) for k, v in values.items())
-    return False

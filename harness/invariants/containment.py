@@ -156,6 +156,7 @@ class G4Containment(Checker):
                 ("file", event.seq),
                 f"the system's {op} of {literal!r} lands outside the card workspaces ({path})",
                 event_component(event, event.actor), [event], path=path, op=op,
+                kind=f"{op} outside the workspace", mode="path-escape",
             )
         return []
 
@@ -170,7 +171,7 @@ class G4Containment(Checker):
             how = f"carrying card text {carried[0]!r}" if carried else "(no card text seen this time)"
             return self.violation(
                 ("shell", event.seq), f"the system launched a shell command {text[:120]!r} {how}",
-                component, [event], argv=argv, card_text=carried[:5],
+                component, [event], argv=argv, card_text=carried[:5], kind="launched a shell", mode="shell-string",
             )
         if isinstance(argv, str):
             carried = sorted(v for v in self.values if not v.isdigit() and contains_token(argv, v))
@@ -180,6 +181,7 @@ class G4Containment(Checker):
                     f"the system launched a single command string carrying card text "
                     f"{carried[0]!r}: {argv[:120]!r}",
                     component, [event], argv=argv, card_text=carried[:5],
+                    kind="card text in a command string", mode="shell-string",
                 )
             return []
         if isinstance(argv, (list, tuple)):
@@ -191,6 +193,7 @@ class G4Containment(Checker):
                     f"card text {value!r} reaches a command as an option: "
                     f"argv[{index}] = {argv[index]!r} of {_short(argv)}",
                     component, [event], argv=list(argv), index=index, card_text=value,
+                    kind="card text read as an option", mode="option-injection",
                 )
         return []
 

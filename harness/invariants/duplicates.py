@@ -33,6 +33,7 @@ from harness.journal import Event
 from harness.violation import Violation
 
 WEBHOOK_ENTRY = "webhook"
+_MODES = {"I1": "duplicate-delivery", "I4": "no-lease"}
 
 
 def classify(first: Run, second: Run) -> str | None:
@@ -68,6 +69,22 @@ class _RunCounter:
         return pairs
 
 
+def _why_again(world: WorldView, first: Run, second: Run) -> str:
+    """What preceded the second run: a read of its runner, on the way to the run, that
+    failed (an error taken for "nothing recorded"), the first run having failed, or nothing
+    visible."""
+    since = second.entry.seq if second.entry is not None else first.start.seq
+    for event in world.journal.events(jr.CALL, since=since):
+        if event.seq >= second.start.seq:
+            break
+        if (event.actor == second.actor and event.data.get("outcome") not in (jr.OK, None)
+                and str(event.data.get("method", "")).startswith("get")):
+            return " after a failed Kanboard read"
+    if first.ok is False and first.end is not None and first.end.seq < second.start.seq:
+        return " after the first run failed"  # a retry, not a race
+    return ""
+
+
 def _describe(run: Run) -> str:
     via = run.entrypoint or "no entrypoint"
     return f"{run.actor} via {via}"
@@ -87,12 +104,16 @@ class I1DuplicateRuns(Checker):
             if kind != self.kind:
                 continue
             evidence = [second.start, first.start] + [e for e in (second.entry, first.entry) if e]
+            why = _why_again(world, first, second)
             found += self.violation(
                 ("runs", second.start.seq),
                 f"card #{second.task_id}: agent {second.agent} ran twice in one epoch of its "
                 f"column ({_describe(first)}, then {_describe(second)})",
-                f"{second.entrypoint or second.actor}:{second.agent}",
+                event_component(second.start, f"{second.entrypoint or second.actor}:{second.agent}"),
                 evidence, task_id=second.task_id, agent=second.agent, epoch=second.epoch,
+                entrypoint=second.entrypoint or "",
+                kind=f"an agent ran twice in one epoch{why}",
+                mode={" after a failed Kanboard read": "error-as-empty"}.get(why, _MODES[self.kind]),
             )
         return found
 
@@ -198,6 +219,8 @@ class I4Concurrency(I1DuplicateRuns):
             f"{origin_actor} had set after {event.actor} last read the card (lost update)",
             event_component(event, f"{event.actor}:{event.data.get('method')}"), [event],
             task_id=card, lost=what, by=event.actor, origin=origin_actor,
+            kind=f"{event.data.get('method')} erased another runner's {what.split(' ', 1)[0]} (lost update)",
+            mode="lost-update",
         )
 
     def _set_tags(self, event: Event, card: int, tags: Any) -> list[Violation]:

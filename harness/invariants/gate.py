@@ -21,6 +21,7 @@ from harness.invariants.base import (
     WorldView,
     as_int,
     card_workspaces,
+    event_component,
     listed_locks,
     workspace_of,
 )
@@ -94,7 +95,10 @@ class G3Gate(Checker):
                 ("gate", run.start.seq),
                 f"card #{run.task_id}: {via} ran {run.agent} although {', '.join(missing)} "
                 f"{'was' if len(missing) == 1 else 'were'} never locked (approved)",
-                f"{via}:{run.agent}", [run.start] + ([run.entry] if run.entry else []),
-                task_id=run.task_id, agent=run.agent, missing=missing, entrypoint=via,
+                event_component(run.start, f"{via}:{run.agent}"),
+                [run.start] + ([run.entry] if run.entry else []),
+                task_id=run.task_id, agent=run.agent, missing=missing,
+                entrypoint=run.entrypoint or "", kind=f"ran {run.agent} with its upstream not approved",
+                mode="gate-skipped",
             )
         return found

@@ -13,27 +13,17 @@ counter has one value belong to one epoch of the card's current column.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import journal as jr
-from harness.invariants.base import WorldView, as_int, board_task
+from harness.invariants.base import WorldView, as_int, board_task, entrypoint_of
 from harness.journal import Event
 
 APPLIED = frozenset({jr.OK, jr.LOST})  # outcomes whose write reached the store
 CREATE_METHODS = frozenset({"createTask", "duplicateTaskToProject"})
-
-
-# Runner actor names the harness uses ("webhook", "poller", "race: webhook#2") -> entrypoint.
-_ACTOR_ENTRYPOINTS = {
-    "webhook": "webhook", "poller": "poll", "poll": "poll", "orchestrator": "orchestrator",
-    "orchestrate": "orchestrator", "cli": "cli", "run_agent": "agent", "agent": "agent",
-}
-
-
-def entrypoint_of(actor: str) -> str | None:
-    return _ACTOR_ENTRYPOINTS.get(actor.split("#", 1)[0].split(":", 1)[0].strip().lower())
 
 
 def applied(event: Event) -> bool:
@@ -287,3 +277,27 @@ def human_column(world: WorldView, event: Event) -> int | None:
             except Exception:
                 return None
     return None
+
+
+_ERROR_WORDS = re.compile(r"fail|error", re.IGNORECASE)
+
+
+def visible_error(run: Run, event: Event, *, metadata: bool = True) -> bool:
+    """An applied write by the run's runner, on the run's card, that a human would see as an
+    error: a comment, a tag with "fail"/"error" in it, and (`metadata`) such a metadata key
+    or value (only custom fields show on the card; R1 asks for a comment or a tag)."""
+    if event.actor != run.actor or event.seq <= run.start.seq or not applied(event):
+        return False
+    if call_task_id(event) != run.task_id:
+        return False
+    method = event.data.get("method")
+    p = params(event)
+    if method == "createComment":
+        return True
+    if method == "setTaskTags":
+        return any(_ERROR_WORDS.search(str(t)) for t in p.get("tags") or ())
+    if method == "saveTaskMetadata" and metadata:
+        values = p.get("values")
+        return isinstance(values, dict) and any(
+            _ERROR_WORDS.search(str(k)) or _ERROR_WORDS.search(str(v)) for k, v in values.items())
+    return False

@@ -3,7 +3,7 @@
 Locks are learned from the target's own manifest (`Target.locked_artifacts(ws)`) after each
 step in which the system acted, keyed by resolved path, and REMEMBERED until a human unlocks
 the card (with the target's own unlock tool, journalled by the `unlock` step): a manifest
-that is later corrupted, deleted or rewritten does not make the harness forget. Two rules,
+that is later corrupted, deleted or rewritten does not make the harness forget. Three rules,
 checked after every step:
   1. no system FILE event targets a locked resolved path: write/truncate it, rename it away
      or rename/mkdir/symlink/link onto it, remove it (or a directory holding it); a write
@@ -11,7 +11,10 @@ checked after every step:
   2. a locked file's content (lstat: hash, symlink, missing) does not change across a step,
      unless a harness trick touched it in that step (a trick's result becomes the new
      baseline: the system must not rewrite or recreate it afterwards). A lock learned with a
-     content already differing from the manifest's sha256 was rewritten after locking.
+     content already differing from the manifest's sha256 was rewritten after locking;
+  3. a re-lock keeps the first hash: when, after a system step, the manifest records another
+     sha256 for a path still locked (no explicit unlock, no harness trick on the manifest),
+     the re-lock laundered whatever changed the file since it was first locked.
 chmod-like metadata changes are not overwrites (a target may make locked files read-only).
 """
 
@@ -87,10 +90,16 @@ class G1Locks(Checker):
         self.pre: dict[str, str | None] = {}
         self.known: set[tuple[str, str]] = set()  # (workspace, manifest rel) already learned
         self.forged: dict[tuple[str, str], str] = {}  # manifest entries a harness trick wrote
+        self.unlisted: set[str] = set()  # locked paths the manifest did not list before the step
 
     def before_step(self, world: WorldView) -> None:
         self._note_workspaces(world)
         self.pre = {path: file_state(path) for path in self.locks}
+        # which locks the manifest still vouched for as the step began (a corrupt or deleted
+        # manifest that lets a write through is another defect than a guard that ignores it)
+        workspaces = {lock.workspace for lock in self.locks.values()}
+        listed = {ws: listed_locks(world, ws) for ws in sorted(workspaces)}
+        self.unlisted = {path for path, lock in self.locks.items() if lock.rel not in listed[lock.workspace]}
 
     def _note_workspaces(self, world: WorldView) -> None:
         for card, ws in card_workspaces(world).items():
@@ -131,6 +140,10 @@ class G1Locks(Checker):
                 f"{_cards(lock)}: the system {how} the locked {lock.rel} "
                 f"({event.data.get('op')} of {literal})",
                 event_component(event, event.actor), [event], path=path, rel=lock.rel,
+                kind=_effect_kind(how, event, path, missing=self.pre.get(path, "") is None)
+                + (" while its lock manifest no longer listed it" if path in self.unlisted else ""),
+                mode="corrupt-manifest" if path in self.unlisted
+                else _effect_mode(event, path, missing=self.pre.get(path, "") is None),
             )
         return []
 
@@ -150,6 +163,7 @@ class G1Locks(Checker):
                 f"({_describe(before)} -> {_describe(now)})",
                 event_component(evidence[0] if evidence else None, _actor(events)),
                 evidence, path=path, rel=lock.rel, before=before, after=now,
+                kind="changed during a system step",
             )
         return found
 
@@ -172,9 +186,12 @@ class G1Locks(Checker):
                 if not isinstance(rel, str) or not rel:
                     continue
                 path = _entry(os.path.join(ws, rel))
-                if path in self.locks or (ws, rel) in self.known:
-                    continue
                 sha = str(sha)
+                if path in self.locks:
+                    found += self._relock(world, self.locks[path], sha, events, tricks)
+                    continue
+                if (ws, rel) in self.known:
+                    continue
                 if self.forged.get((ws, rel)) == sha:
                     continue  # written by a trick; a lock the system records anew counts
                 if self.unlocked.get(path) == sha:
@@ -192,8 +209,34 @@ class G1Locks(Checker):
                         f"when it was locked ({_describe(now)})",
                         event_component(evidence[0] if evidence else None, _actor(events)),
                         evidence, path=path, rel=rel, locked_sha=sha, now=now,
+                        kind="changed between its write and its lock",
                     )
         return found
+
+    def _relock(self, world: WorldView, lock: Lock, sha: str, events: Sequence[Event],
+                tricks: TrickScope) -> list[Violation]:
+        """A re-lock (a second approval, a rerun of governance) must keep the hash recorded at
+        the first lock: recording other bytes, without an explicit unlock in between,
+        launders whatever changed the file since (invariants.md, G1)."""
+        manifest = getattr(world.target, "lock_manifest", None) or ""
+        if sha == lock.sha or not _SHA256.match(sha) or tricks.covers(
+                os.path.realpath(os.path.join(lock.workspace, manifest))):
+            return []
+        now = file_state(lock.path)
+        laundered = " (the file's current bytes: a change laundered)" if now == sha else ""
+        writes = [e for e in events if e.kind == jr.FILE and jr.is_system(e.actor)
+                  and inside(str(e.data.get("path") or ""), lock.workspace)
+                  and os.path.basename(str(e.data.get("path") or "")) == os.path.basename(manifest)]
+        evidence = writes or _evidence(events, lock.path, lock.workspace)
+        previous = lock.sha  # kept: the first lock's hash is the one the ratchet must hold
+        return self.violation(
+            ("relock", lock.path, sha),
+            f"{_cards(lock)}: the locked {lock.rel} was locked again with another hash "
+            f"({_describe(previous)} -> {_describe(sha)}{laundered}) without an unlock in between",
+            event_component(evidence[0] if evidence else None, _actor(events)), evidence,
+            path=lock.path, rel=lock.rel, locked_sha=previous, relocked_sha=sha,
+            kind="re-lock recorded other bytes than the first lock", mode="relock-launders",
+        )
 
     def _unlock(self, world: WorldView, event: Event) -> None:
         """Release the card's locks the unlock names. One the manifest still lists with the
@@ -214,6 +257,29 @@ class G1Locks(Checker):
             self.known.discard((lock.workspace, lock.rel))
             del self.locks[path]
             self.pre.pop(path, None)
+
+
+def _effect_kind(how: str, event: Event, path: str, *, missing: bool) -> str:
+    """The G1 signature's kind: what the effect did, whether the locked file was missing
+    (a recreate) and whether it went through another name (an alias or a link)."""
+    literal = str(event.data.get("literal") or path)
+    parts = literal.replace("\\", "/").split("/")
+    aliased = os.path.basename(literal) != os.path.basename(path) or any(p in (".", "..") for p in parts) \
+        or "//" in literal
+    words = [how]
+    if missing and how in ("overwrote", "put a link over", "put a directory over", "renamed a file onto"):
+        words.append("(recreating it after a delete)")
+    if aliased:
+        words.append("through another name")
+    return " ".join(words)
+
+
+def _effect_mode(event: Event, path: str, *, missing: bool) -> str:
+    kind = _effect_kind("overwrote", event, path, missing=missing)
+    if "another name" in kind:
+        return "symlink-write" if os.path.basename(str(event.data.get("literal") or path)) \
+            != os.path.basename(path) else "literal-path"
+    return "lock-if-exists" if missing else "unguarded-helper"
 
 
 def _restores(world: WorldView, lock: Lock, event: Event, events: Sequence[Event]) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import journal as jr
@@ -98,6 +98,9 @@ class Watch:
     run: Run
     workspace: str
     baseline: TestsState
+    person: dict[str, set[str | None]] = field(default_factory=dict)  # rel -> states allowed
+    seen_tricks: set[int] = field(default_factory=set)
+    first_person: int | None = None  # seq of the first mid-run change by a person
 
 
 class G2TestsGuard(Checker):
@@ -146,11 +149,12 @@ class G2TestsGuard(Checker):
         now = self.probe.state(ws)
         base = watch.baseline
         later = [e for e in events if e.seq > run.start.seq]
-        # a change a person made while the run was open must not survive it: once the run
-        # has ended, its tricks are not exempt (only later ones are)
-        during = [e for e in later if run.end is not None and e.seq < run.end.seq]
-        mid = trick_scope(world, during)
-        tricks = trick_scope(world, [e for e in later if e not in during])
+        open_run = [e for e in later if run.end is None or e.seq < run.end.seq]
+        # a person's change made while the run is open is the person's: it counts against the
+        # run only if the run commits it or builds on it (invariants.md, G2)
+        person_events = [e for e in open_run if e.kind == jr.TRICK or _trick_step(e)]
+        self._note_person(world, watch, person_events, tests_root, now)
+        tricks = trick_scope(world, [e for e in later if e not in open_run])
         mine = [e for e in later if run.contains(e)]
         # effects other runners (or this one before/after the run) had on tests/: not Ralph's
         others = [e for e in later if e.kind == jr.FILE and jr.is_system(e.actor) and not run.contains(e)]
@@ -168,17 +172,15 @@ class G2TestsGuard(Checker):
         evidence = self._evidence(watch, mine, tests_root)
         component = event_component(evidence[0] if evidence else None, f"{run.actor}:ralph")
         found: list[Violation] = []
-        change = diff(base.files, now.files)
+        person = watch.person
+        change = [p for p in diff(base.files, now.files).paths()
+                  if not _persons(person, p, now.files.get(p))]
         exempt_paths = {f"{TESTS}/{rel}" for rel in exempt}
         fresh = [(path, rec) for path, rec in now.status.new_since(base.status)
-                 if path not in exempt_paths and not tricks.covers(os.path.join(ws, path))]
+                 if path not in exempt_paths and not tricks.covers(os.path.join(ws, path))
+                 and not (_rel(path) in person and _unstaged(rec))]
         written = [e for e in mine if e.kind == jr.FILE and e.data.get("op") not in ("chmod", "mkdir")
-                   and _under(e, tests_root)]
-        if mid.events and mid.covers(tests_root) and not change and not fresh:
-            # tests/ ends exactly as it began after a person changed it mid-run: the run's
-            # writes after that change restored it, which is the guard doing its job
-            first = min(e.seq for e in mid.events)
-            written = [e for e in written if e.seq < first]
+                   and _under(e, tests_root) and not _restores(e, tests_root, base, now, watch.first_person)]
         if written:
             first = written[0]
             found += self.violation(
@@ -186,15 +188,15 @@ class G2TestsGuard(Checker):
                 f"{card}: Ralph's run wrote into tests/ ({first.data.get('op')} of "
                 f"{first.data.get('literal') or first.data.get('path')})",
                 event_component(first, component), written, path=first.data.get("path"),
+                kind="wrote into tests/", mode="self-commit",
             )
         if change:
-            survived = [p for p in change.paths() if mid.covers(os.path.join(tests_root, p))]
-            what = ("a change a person made to tests/ while Ralph's run was open survived it"
-                    if survived else "Ralph's run changed tests/")
+            what = diff({p: base.files[p] for p in change if p in base.files},
+                        {p: now.files[p] for p in change if p in now.files})
             found += self.violation(
                 ("files", run.start.seq),
-                f"{card}: {what} ({change.describe()})",
-                component, evidence + [e for e in mid.events if survived], changes=change.paths(),
+                f"{card}: Ralph's run changed tests/ ({what.describe()})",
+                component, evidence, changes=change, kind="changed tests/", mode="new-test-file",
             )
         touched_git = any(e.kind == jr.PROC or (e.kind == jr.FILE and _under(e, os.path.join(ws, ".git")))
                           for e in mine)
@@ -207,6 +209,7 @@ class G2TestsGuard(Checker):
                     f"{card}: Ralph's run committed changes to tests/ ({', '.join(touched)} "
                     f"in {commit.sha[:10]})",
                     component, evidence, commit=commit.sha, paths=touched,
+                    kind="committed a change to tests/", mode="git-add-all",
                 )
                 break
         if fresh:
@@ -215,8 +218,10 @@ class G2TestsGuard(Checker):
                 ("status", run.start.seq),
                 f"{card}: after Ralph's run git shows changes to tests/ that were not there "
                 f"before ({listed})",
-                component, evidence, status=fresh,
+                component, evidence, status=fresh, kind="left a git change under tests/", mode="git-add-all",
             )
+        if person and run.end is not None:
+            found += self._built_on(watch, mine, bool(commits), card)
         base.status = GitStatus(base.status.head, base.status.entries | {
             (p, r) for p, r in now.status.entries
             if p in exempt_paths or tricks.covers(os.path.join(ws, p))})
@@ -224,12 +229,103 @@ class G2TestsGuard(Checker):
             base.refs = dict(now.refs)  # commits made meanwhile were not this run's
         return found
 
+    def _note_person(self, world: WorldView, watch: Watch, tricks: Sequence[Event],
+                     tests_root: str, now: TestsState) -> None:
+        """Paths under tests/ a person changed while the run was open, with the states the
+        run may leave them in: as they were before the run (restored), or as the person left
+        them (the person's change stands); ANY when the trick does not say what it left."""
+        base = watch.baseline
+        for event in tricks:
+            if event.seq in watch.seen_tricks:
+                continue
+            watch.seen_tricks.add(event.seq)
+            scope = trick_scope(world, [event])
+            named = event.data.get("path") if event.kind == jr.TRICK else None
+            named = _rel(named) if isinstance(named, str) and named.startswith(f"{TESTS}/") else None
+            candidates = set(base.files) | set(now.files) | ({named} if named else set())
+            for rel in sorted(candidates):
+                if scope.covers(os.path.join(tests_root, rel)):
+                    left = event.data.get("left", ANY) if rel == named else ANY
+                    watch.person.setdefault(rel, {base.files.get(rel)}).add(left)
+            if watch.first_person is None:
+                watch.first_person = event.seq
+
+    def _built_on(self, watch: Watch, mine: Sequence[Event], committed: bool, card: str) -> list[Violation]:
+        """The run ran the tests while a person's change to them was in place, then reported
+        success or committed: its result rests on tests that are not the approved ones."""
+        run = watch.run
+        first = watch.first_person or 0
+        for proc in (e for e in mine if e.kind == jr.PROC and e.seq > first and e.data.get("test_run")):
+            seen = proc.data.get("tests")
+            if not isinstance(seen, dict):
+                continue
+            named = [str(n) for n in proc.data.get("test_args") or ()]
+            covered = set(seen) | set(watch.baseline.files) if not named else set(named)
+            covered |= {rel for rel in watch.person if rel.rsplit("/", 1)[-1] in _ALWAYS_READ}
+            changed = sorted(rel for rel in covered & set(watch.person)
+                             if seen.get(rel) != watch.baseline.files.get(rel))
+            if not changed:
+                continue
+            later_commit = committed and any(
+                e.kind == jr.PROC and e.seq > proc.seq and "commit" in map(str, e.data.get("argv") or ())
+                for e in mine)
+            if run.ok is True or later_commit:
+                how = "committed its work" if later_commit else "reported success"
+                return self.violation(
+                    ("built-on", run.start.seq),
+                    f"{card}: Ralph's run ran the tests while a person's change to "
+                    f"{', '.join(f'tests/{c}' for c in changed)} was in place, then {how}",
+                    event_component(proc, f"{run.actor}:ralph"), [proc, run.end or run.start],
+                    changes=changed, kind="built on a person's change to tests/", mode="staged-only",
+                )
+        return []
+
     def _evidence(self, watch: Watch, mine: Sequence[Event], tests_root: str) -> list[Event]:
         files = [e for e in mine if e.kind == jr.FILE and _under(e, tests_root)]
         if files:
             return files
         procs = [e for e in mine if e.kind == jr.PROC]
         return procs or [watch.run.start]
+
+
+ANY = "*any*"  # a person's change whose result the journal does not record
+_ALWAYS_READ = frozenset({"conftest.py", "__init__.py", "pytest.ini"})
+
+
+def _rel(path: str) -> str:
+    """A tests/ path from git or a trick ("tests/a.py") as snapshots name it ("a.py")."""
+    return path[len(TESTS) + 1:] if path.startswith(f"{TESTS}/") else path
+
+
+def _persons(person: dict[str, set[str | None]], rel: str, state: str | None) -> bool:
+    """The path's state is one a person's mid-run change explains."""
+    allowed = person.get(rel)
+    return allowed is not None and (ANY in allowed or state in allowed)
+
+
+def _unstaged(record: str) -> bool:
+    """A porcelain-v2 record with nothing staged: untracked, or an index column of '.'."""
+    if record.startswith("?"):
+        return True
+    parts = record.split(" ")
+    return len(parts) > 1 and parts[1][:1] == "."
+
+
+def _trick_step(event: Event) -> bool:
+    return event.kind == jr.STEP and event.data.get("rule") == "trick"
+
+
+def _restores(event: Event, tests_root: str, base: TestsState, now: TestsState,
+              first_person: int | None) -> bool:
+    """A write by the run after a person changed tests/ mid-run, whose every path under
+    tests/ ends the run as it was before the run: the guard putting the approved tests back
+    (temp files it renamed into place included), not a change."""
+    if first_person is None or event.seq < first_person:
+        return False
+    rels = [os.path.relpath(path, tests_root).replace(os.sep, "/")
+            for path in (event.data.get("path"), event.data.get("dst"))
+            if isinstance(path, str) and inside(path, tests_root)]
+    return bool(rels) and all(now.files.get(rel) == base.files.get(rel) for rel in rels)
 
 
 def _under(event: Event, root: str) -> bool:

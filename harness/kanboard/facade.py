@@ -23,6 +23,7 @@ from harness.journal import (
     TIMEOUT,
     Journal,
     current_actor,
+    is_system,
 )
 from harness.kanboard import boards, methods, php, rpc
 from harness.kanboard import comments as comment_model
@@ -37,6 +38,7 @@ from harness.kanboard.faults import UNSET, FaultPlan, TransportFault
 from harness.kanboard.human import HumanActions
 from harness.kanboard.store import Store
 from harness.kanboard.webhooks import Webhooks
+from harness.where import UNKNOWN, here
 
 DEFAULT_API_TOKEN = "fake-kanboard-api-token"
 DEFAULT_WEBHOOK_TOKEN = "webhook-secret"
@@ -132,6 +134,9 @@ class FakeKanboard:
             kind = fault.kind if fault else None
             ctx = self._context()
             record: dict[str, Any] = {"method": method, "params": params, "fault": kind}
+            where = here() if is_system(actor) else UNKNOWN
+            if where != UNKNOWN:  # the target's code that made the call, for findings
+                record["where"] = where
             outcome_error: RpcError | None = None
             result: Any = None
             if kind is None or kind == LOST:

@@ -50,6 +50,19 @@ class HumanActions:
         return self._fake._human("move", task_id, act, column=column, position=position,
                                  swimlane=swimlane)
 
+    def rename_column(self, column: int | str, title: str) -> bool:
+        """Rename a board column on the project's settings page (its id stays)."""
+        column_id = self._fake.column_id(column) if isinstance(column, str) else column
+
+        def act(ctx: Context) -> bool:
+            current = ctx.store["columns"].get(column_id)
+            if current is None:
+                return False
+            return bool(projects.update_column(ctx, column_id, title, current.get("task_limit", 0),
+                                               current.get("description", "")))
+
+        return self._fake._human("rename_column", None, act, column_id=column_id, title=title)
+
     def set_tags(self, task_id: int, names: Iterable[str]) -> bool:
         """Save the task form with exactly these tags."""
         wanted = list(names)

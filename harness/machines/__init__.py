@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 
+from harness.llm import AGENT_ROLES
 from harness.machines import draws, scenes
 from harness.machines.base import FuzzMachine
 from harness.machines.rules import (
@@ -27,6 +28,7 @@ from harness.machines.rules import (
     cards,
 )
 from harness.steps import pending_webhooks
+from strategies.llm import junk_answer
 
 VIA = ("deliver", "orchestrate", "poll", "cli", "run_agent")
 
@@ -68,12 +70,36 @@ class Focused(FuzzMachine):
     def stage(self, name: str) -> str:
         return self.column(name)
 
+    def rename_then_process(self, card: int, column: str, how: str, via: str) -> None:
+        """A trigger column renamed (case, number prefix, spaces), then the card moved into
+        it and a runner acting: every entrypoint must still route and gate it the same way."""
+        self.run_step("rename_column", column=column, to=draws.renamed(column, how))
+        self.move_then(card, column, via)
+
+    def model_keeps_failing(self, card: int, column: int, kind: str, times: int, via: str) -> None:
+        """The card enters a column whose agent asks the model, the model answers junk run
+        after run, and the runner keeps coming back (polls, redeliveries, passes): a failing
+        agent must not be re-run without bound, and each failure must show on its card (R1)."""
+        asking = [c for c in self.columns if AGENT_ROLES.get(self.world.target.triggers.get(c, ""))]
+        if not asking:
+            return
+        target = asking[column % len(asking)]
+        role = AGENT_ROLES[self.world.target.triggers[target]]
+        for _ in range(times + 1):
+            self.run_step("llm", role=role, answer=junk_answer(role, kind), label=f"junk:{kind}")
+        self.run_step("move", card=card, column=target)
+        for _ in range(times + 1):
+            if via == "deliver" and not pending_webhooks(self.world) and self.world.delivered:
+                self.run_step("redeliver", index=len(self.world.delivered) - 1)
+            else:
+                self.process(card, via)
+
 
 class GovernanceMachine(Focused):
     """Ratchet and path safety: locked artifacts vs deletes, aliases, symlinks, manifests,
     hostile dirnames and model answers, through every entrypoint."""
 
-    checks = ("G1", "G3", "G4")
+    checks = ("G1", "G3", "G4", "R1", "K1")
 
     @initialize(target=cards)
     def approved_design(self) -> int:
@@ -137,11 +163,33 @@ class GovernanceMachine(Focused):
         """Any column at all, approvals skipped included, then a runner."""
         self.move_then(card, self.columns[column % len(self.columns)], via)
 
+    @rule(card=cards, artifact=st.sampled_from(("DESIGN.md", "prd.json")), clear=st.booleans(),
+          via=st.sampled_from(VIA))
+    def edit_then_reapprove(self, card: int, artifact: str, clear: bool, via: str) -> None:
+        """A person edits an approved (locked) artifact by hand, maybe clears the card's tags
+        to retry, and the approval runs again: the re-lock must keep the first hash (G1)."""
+        draft, approved = APPROVAL[artifact]
+        self.run_step("trick", card=card, kind="edit", path=artifact,
+                      content=f"# {artifact} edited by hand after approval\n")
+        if clear:
+            self.run_step("set_tags", card=card, tags=[])
+        self.move_then(card, self.stage(draft), via)
+        self.move_then(card, self.stage(approved), via)
+
+    @rule(card=cards, column=draws.trigger_column(), how=draws.column_renames(), via=st.sampled_from(VIA))
+    def renamed_column(self, card: int, column: int, how: str, via: str) -> None:
+        triggers = [c for c in self.columns if c in self.world.target.triggers]
+        self.rename_then_process(card, triggers[column % len(triggers)], how, via)
+
+
+# Where each artifact is drafted and approved.
+APPROVAL = {"DESIGN.md": ("Design Draft", "Design Approved"), "prd.json": ("Planning Draft", "Plan Approved")}
+
 
 class RalphMachine(Focused):
     """Ralph against hostile code: tests must not change, commits must not touch tests/."""
 
-    checks = ("G1", "G2", "G4")
+    checks = ("G1", "G2", "G3", "G4", "R1", "K1")
     budget = 0.2
 
     @initialize(target=cards)
@@ -175,7 +223,7 @@ class RalphMachine(Focused):
 class SpawnerMachine(Focused):
     """Fan-out under reruns, partial failures, lost responses, human deletions and floods."""
 
-    checks = ("I2", "I3", "I4", "G4")
+    checks = ("I2", "I3", "I4", "G3", "G4", "R1", "K1")
     # its examples are cheap, and its defects need two draws to line up (a fan-out, then a
     # reopened and grown plan, or a race whose one preemption lands inside a tag update)
     budget = 2.0
@@ -270,7 +318,7 @@ class SpawnerMachine(Focused):
 class WebhookMachine(Focused):
     """Webhook + orchestrator + poller: duplicates, reorderings, races and read failures."""
 
-    checks = ("I1", "I4", "G3", "G4")
+    checks = ("I1", "I4", "G3", "G4", "R1", "R2", "K1")
 
     @initialize(target=cards)
     def epic_in_design(self) -> int:
@@ -311,6 +359,21 @@ class WebhookMachine(Focused):
             self.process(card, via)
         self.run_step("clear_faults")
         self.process(card, "orchestrate")
+
+    @rule(card=cards, column=draws.trigger_column(), kind=draws.junk_answers(), times=st.integers(3, 5),
+          via=st.sampled_from(("poll", "deliver", "orchestrate")))
+    def failing_model(self, card: int, column: int, kind: str, times: int, via: str) -> None:
+        self.model_keeps_failing(card, column, kind, times, via)
+
+    @rule(card=cards, column=draws.trigger_column(), how=draws.column_renames(), via=st.sampled_from(VIA))
+    def renamed_column(self, card: int, column: int, how: str, via: str) -> None:
+        triggers = [c for c in self.columns if c in self.world.target.triggers]
+        self.rename_then_process(card, triggers[column % len(triggers)], how, via)
+
+    @rule()
+    def start_server(self) -> None:
+        """The target's own webhook server started as it is in production (where it listens)."""
+        self.run_step("start_server")
 
     @rule(card=cards, column=draws.trigger_column(), kinds=draws.race_kinds(), data=st.data())
     def move_then_race(self, card: int, column: int, kinds: tuple[str, str], data: st.DataObject) -> None:

@@ -2,25 +2,26 @@
 every step, and a failure that carries its shrunk steps for the reports.
 
 Rules never act on the world directly: they build a `Step` and hand it to `run_step`, so the
-same action language serves generation, replay files and regression tests.
+same action language serves generation, replay files and regression tests. A violation the
+run already holds (harness/ledger.py) is counted and the example goes on; a new one fails it.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
+from hypothesis import event
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, invariant
 
 from harness.config import CONFIG, make_target
 from harness.invariants import all_checkers
+from harness.ledger import RUN
 from harness.scheduler import draw_from, preemptions_from
 from harness.steps import Applied, Step, apply
-from harness.violation import violation_error
+from harness.violation import Signature, violation_error
 from harness.world import World
-
-STATS: dict[str, Any] = {"examples": 0, "steps": 0, "first_violation_at": None}  # for reports/benchmarks
 
 
 class FuzzMachine(RuleBasedStateMachine):
@@ -40,16 +41,18 @@ class FuzzMachine(RuleBasedStateMachine):
         return settings(base, max_examples=max(1, int(base.max_examples * cls.budget)))
 
     def __init__(self) -> None:
+        RUN.control.check()  # a turn whose time is up builds no new world
         super().__init__()
         self.world = World(make_target(), face=CONFIG.face)
         self.checkers = [c for c in all_checkers() if self.checks is None or c.invariant in self.checks]
         self.steps: list[dict[str, Any]] = []
         self.cards: list[int] = []
-        STATS["examples"] += 1
+        self.hits: set[Signature] = set()  # known findings this example met
+        RUN.examples += 1
 
     # -- the one way rules act -------------------------------------------------------------
     def run_step(self, rule: str, **args: Any) -> Applied:
-        STATS["steps"] += 1
+        RUN.steps += 1
         live_args = dict(args)
         for checker in self.checkers:
             checker.before_step(self.world)
@@ -59,18 +62,26 @@ class FuzzMachine(RuleBasedStateMachine):
         self.steps.append({"rule": rule, "args": recorded, "text": applied.text})
         if applied.card is not None and applied.card not in self.cards and rule == "create_card":
             self.cards.append(applied.card)
+        if currently_in_test_context():  # statistics: which step kinds a run reached
+            event(f"step: {rule}")
         return applied
 
     @invariant()
     def invariants_hold(self) -> None:
+        fresh = None
         for checker in self.checkers:
-            violations = checker.check(self.world)
-            if violations:
-                if STATS["first_violation_at"] is None:
-                    STATS["first_violation_at"] = time.monotonic()
-                error = violation_error(violations[0])
-                error.trace = self.trace(violations[0])  # type: ignore[attr-defined]
-                raise error
+            for violation in checker.check(self.world):
+                if RUN.ledger.known(violation.signature):
+                    self.hits.add(violation.signature)
+                elif fresh is None:
+                    fresh = violation
+        if fresh is not None:
+            error = violation_error(fresh)
+            error.trace = self.trace(fresh)  # type: ignore[attr-defined]
+            # kept unshrunk until Hypothesis has shrunk it, in case the run is interrupted
+            RUN.control.pending.setdefault(fresh.signature, (fresh, error.trace))  # type: ignore[attr-defined]
+            raise error
+        RUN.control.check()
 
     def trace(self, violation: Any = None) -> dict[str, Any]:
         """Everything a replay file and a report need about this run so far (live objects)."""
@@ -82,16 +93,36 @@ class FuzzMachine(RuleBasedStateMachine):
             "steps": list(self.steps),
             "violation": violation,
             "journal": self.world.journal.events(),
+            "sandbox": str(self.world.root),
         }
 
     def teardown(self) -> None:
+        RUN.ledger.count(self.hits)
         self.world.close()
 
     def run_race(self, runners: list[dict[str, Any]], data: Any, label: str) -> None:
         """Run `runners` at once, turns drawn from `data` in one of two schedule families: a
         plan of a few preemptions placed before writes, or a turn drawn at every call."""
-        if len(runners) < 2:
-            return
+        runners, queued = self.served_one_at_a_time(runners)
+        if len(runners) >= 2:
+            self._race(runners, data, label)
+        for spec in queued:  # the target's server takes them one after another
+            self.run_step("deliver_event", payload=spec["payload"])
+
+    def served_one_at_a_time(self, runners: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Runners that can really run at once, and webhook deliveries queued behind the
+        first: a target whose webhook server handles one request at a time (its
+        `webhook_concurrency`) never runs two deliveries together; concurrency comes from
+        separate runners (pollers, orchestrators), as in production."""
+        if getattr(self.world.target, "webhook_concurrency", 1) > 1:
+            return runners, []
+        hooks = [r for r in runners if r["entry"] == "webhook"]
+        together = [r for r in runners if r not in hooks[1:]]
+        if len(together) < 2:  # nothing left to race: every delivery in turn
+            return [], hooks
+        return together, hooks[1:]
+
+    def _race(self, runners: list[dict[str, Any]], data: Any, label: str) -> None:
         if data.draw(st.sampled_from(("preempt", "turns")), label="schedule family") == "preempt":
             choose, granularity = preemptions_from(data, label="turn"), "writes"
         else:

@@ -97,9 +97,14 @@ def spawner_prds() -> st.SearchStrategy[str]:
 def grown_prds(cap: int = prd_strategies.DEFAULT_CAP) -> st.SearchStrategy[str]:
     """A plan edited between runs (same ids first): grown to one past the cap (the boundary:
     too many whatever number of children a first run made) half the time, else further past
-    it, or shrunk."""
+    it or shrunk; then the same sizes with ids as a model writes them (numbers, duplicates,
+    odd strings, missing ones), and plans whose stories are not a list at all."""
     sizes = st.one_of(st.just(cap + 1), st.sampled_from([cap + 5, 2]))
-    return sizes.map(prd_strategies.prd_document_text)
+    clean = sizes.map(prd_strategies.prd_document_text)
+    styled = sizes.flatmap(prd_strategies.prd_docs_of_size).map(lambda doc: doc.text)
+    odd = prd_strategies.prd_docs(cap, shapes=("stories_not_list", "non_object_stories")).map(
+        lambda doc: doc.text)
+    return st.one_of(clean, styled, odd)
 
 
 def prd_texts() -> st.SearchStrategy[str]:
@@ -164,9 +169,41 @@ def mid_run_test_tricks() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def race_kinds() -> st.SearchStrategy[tuple[str, str]]:
+    """Two runners at once: a webhook delivery beside a poller or an orchestrator pass, two
+    pollers, two orchestrators (two hosts, or a cron beside a loop)."""
     return st.sampled_from(
-        [("webhook", "poll"), ("poll", "poll"), ("webhook", "webhook"), ("orchestrate", "poll"), ("webhook", "orchestrate")]
+        [("webhook", "poll"), ("poll", "poll"), ("webhook", "webhook"), ("orchestrate", "poll"),
+         ("webhook", "orchestrate"), ("orchestrate", "orchestrate")]
     )
+
+
+RENAMES = ("lower", "no-number", "upper", "spaces", "zero-padded")
+
+
+def column_renames() -> st.SearchStrategy[str]:
+    """How a person renames a column: case, the number prefix, spaces."""
+    return st.sampled_from(RENAMES)
+
+
+def renamed(title: str, how: str) -> str:
+    """`title` renamed the way `how` says ("5. Plan Approved" -> "5. plan approved", ...)."""
+    number, dot, name = title.partition(". ")
+    if how == "lower":
+        return title.lower()
+    if how == "upper":
+        return title.upper()
+    if how == "no-number":
+        return name if dot else title
+    if how == "zero-padded":
+        return f"{int(number):02d}. {name}" if dot and number.isdigit() else title
+    if how == "spaces":
+        return f" {number}.  {name} " if dot else f" {title} "
+    raise ValueError(f"unknown rename {how!r}; known: {', '.join(RENAMES)}")
+
+
+def junk_answers() -> st.SearchStrategy[str]:
+    """Kinds of junk a model keeps failing with, whatever the role: nothing, prose, junk."""
+    return st.sampled_from(("empty", "prose", "broken_json", "syntax_error", "whitespace"))
 
 
 WRITER_STAGES = ("Planning Draft", "Design Draft", "Tests Draft", "Ralph Loop", "Design Approved", "Plan Approved", "Tests Approved")

@@ -63,8 +63,13 @@ def children_of(machine: FuzzMachine, epic: int) -> list[int]:
     return sorted(found)
 
 
+CHILD_STAGES = ("Tests Draft", "Tests Approved")
+
+
 def child_at_ralph(machine: FuzzMachine) -> tuple[int, int]:
-    """An epic with one story, its child's test written and approved, the child in Ralph Loop."""
+    """An epic with one story fanned out, then its child walked as the real board walks it:
+    wherever the spawner left it, a person moves it to each next column and the target's own
+    agents act (test agent, test code, governance); then it is moved to Ralph Loop."""
     from strategies.prd import prd_document_text
 
     epic = epic_through(machine, "Plan Approved", prd_text=prd_document_text(1))
@@ -72,8 +77,8 @@ def child_at_ralph(machine: FuzzMachine) -> tuple[int, int]:
     if not kids:
         return epic, epic
     child = kids[0]
-    machine.run_step("orchestrate")  # test agent on the child in Tests Draft
-    drive(machine, child, "Tests Approved")
+    for stage in CHILD_STAGES:
+        drive(machine, child, stage)
     machine.run_step("move", card=child, column=machine.column("Ralph Loop"))
     return epic, child
 

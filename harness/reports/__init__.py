@@ -1,5 +1,6 @@
 """What a run produces: replay traces, regression tests, findings.md, and the console failure text.
 
 Modules: trace (file format), findings (brief's deliverables), fixes (recommended fixes),
-regression (standalone tests + the run directory), console (pytest failure text), text (wording).
+regression (standalone tests), folder (a run's own reports folder, written as findings
+arrive), console (failure text), text (wording).
 """

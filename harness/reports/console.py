@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.reports.findings import RunResult
+from harness.reports.findings import Row
 from harness.reports.text import first_bad_effect, one_line, severity_label, step_lines
 from harness.violation import Violation
 
@@ -48,15 +48,13 @@ def render_failure(
     return "\n".join(lines) + "\n"
 
 
-def render_result_failure(result: RunResult) -> str:
-    """render_failure for a RunResult; empty text when the run found nothing."""
-    if result.violation is None:
-        return ""
-    program = result.trace.hypothesis_program if result.trace is not None else None
-    return render_failure(
-        result.violation,
-        result.steps,
-        trace_path=result.trace_path,
-        regression_path=result.regression_path,
-        hypothesis_program=program,
+def render_row(row: Row) -> str:
+    """render_failure for one finding of a run, with its files and commands."""
+    f = row.finding
+    head = f"finding #{row.number}, met in {f.hits} example(s), first by {f.machine}"
+    if not f.shrunk:
+        head += " (not shrunk: the run was interrupted)"
+    return f"--- {head}\n" + render_failure(
+        f.violation, list(f.trace.get("steps") or ()), trace_path=row.trace_path,
+        regression_path=row.regression_path,
     )

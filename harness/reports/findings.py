@@ -1,17 +1,20 @@
 """findings.md: the review brief's deliverables (A summary, B findings, C checklist, D patches).
 
-The brief asks a reviewer to guess; a run answers from evidence. Everything here is derived
-from RunResults, so the same results always give the same bytes, whatever their order.
+The brief asks a reviewer to guess; a run answers from evidence. One row per distinct defect
+(a signature, harness/violation.py), titled by what happened, with how often the run met it,
+where it was first found, its shrunk steps and the commands that replay it. Everything is
+derived from the run's findings and machine reports: the same run gives the same bytes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from harness.ledger import Finding
 from harness.reports.fixes import Fix, fix_for
 from harness.reports.text import (
     INVARIANT_ORDER,
@@ -21,8 +24,8 @@ from harness.reports.text import (
     step_lines,
     thousands,
 )
-from harness.reports.trace import Trace, harness_version
-from harness.violation import SEVERITY, TITLES, Violation
+from harness.reports.trace import harness_version
+from harness.violation import SEVERITY, TITLES
 
 MAX_REPRO_STEPS = 40  # a shrunk run is short; beyond this the trace file holds the rest
 MAX_BULLETS = 4
@@ -38,112 +41,125 @@ TABLE_COLUMNS = (
 )
 
 
-@dataclass
-class RunResult:
-    """One machine's run against one target, as the engine reports it."""
+class MachineWork(Protocol):
+    """What a machine did in the run (harness.campaign.MachineReport satisfies this)."""
 
-    machine: str
-    target: str
-    examples_run: int
-    steps_run: int
+    cls_name: str
+    checks: tuple[str, ...]
+    examples: int
+    steps: int
     seconds: float
-    seed: int | None
-    violation: Violation | None = None
-    trace_path: Path | None = None
-    regression_path: Path | None = None
-    invariants_checked: list[str] = field(default_factory=list)
-    steps: list[dict[str, Any]] = field(default_factory=list)  # shrunk: {"rule","args","text"}
-    trace: Trace | None = None  # the replay file's content, when the engine built it
+    budget_seconds: float | None
+    stopped: str | None
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One distinct defect: failing runs that share invariant, component and failure mode."""
+class Row:
+    """One distinct finding as the report shows it: numbered in the order the run found it."""
 
     number: int
-    invariant: str
-    component: str
-    kind: str
-    fix: Fix
-    runs: tuple[RunResult, ...]  # the most shrunk first
+    finding: Finding
+    trace_path: Path | None = None
+    regression_path: Path | None = None
 
     @property
-    def example(self) -> RunResult:
-        return self.runs[0]
-
-    @property
-    def violation(self) -> Violation:
-        assert self.example.violation is not None
-        return self.example.violation
+    def invariant(self) -> str:
+        return self.finding.violation.invariant
 
     @property
     def severity(self) -> str:
         return SEVERITY[self.invariant]
 
+    @property
+    def fix(self) -> Fix:
+        mode = self.finding.violation.details.get("mode")
+        return fix_for(self.invariant, mode if isinstance(mode, str) else None)
 
-def failure_kind(violation: Violation) -> str:
-    """The failure mode: the checker's `details["mode"]`, else the message with numbers blanked."""
-    mode = violation.details.get("mode")
-    if isinstance(mode, str) and mode.strip():
-        return "mode:" + mode.strip().lower()
-    return "message:" + re.sub(r"\d+", "N", violation.message)
-
-
-def _run_order(result: RunResult) -> tuple[Any, ...]:
-    steps = tuple(str(s.get("text", "")) for s in result.steps)
-    return (len(steps), steps, result.machine, -1 if result.seed is None else result.seed)
+    @property
+    def title(self) -> str:
+        kind = self.finding.signature[1]
+        return f"{self.invariant}: {kind[:1].upper()}{kind[1:]}"
 
 
-def group_findings(results: Sequence[RunResult]) -> list[Finding]:
-    """Distinct findings, P0 first, then invariant, component and failure mode; numbered from 1."""
-    groups: dict[tuple[str, str, str], list[RunResult]] = {}
-    for result in results:
-        if result.violation is not None:
-            v = result.violation
-            groups.setdefault((v.invariant, v.component, failure_kind(v)), []).append(result)
+def ordered(rows: Sequence[Row]) -> list[Row]:
+    """P0 first, then by invariant, then in the order found."""
+    return sorted(rows, key=lambda r: (r.severity, INVARIANT_ORDER.index(r.invariant), r.number))
 
-    def key(k: tuple[str, str, str]) -> tuple[Any, ...]:
-        inv, component, kind = k
-        return (SEVERITY[inv], INVARIANT_ORDER.index(inv), component, kind)
 
-    findings = []
-    for number, k in enumerate(sorted(groups, key=key), 1):
-        runs = tuple(sorted(groups[k], key=_run_order))
-        mode = runs[0].violation.details.get("mode") if runs[0].violation else None
-        fix = fix_for(k[0], mode if isinstance(mode, str) else None)
-        findings.append(Finding(number, k[0], k[1], k[2], fix, runs))
-    return findings
+@dataclass(frozen=True)
+class Defect:
+    """Findings of one invariant and one kind of bad effect, met at one or more places in the
+    target's code (each its own signature, repro and regression test): one row of table B."""
+
+    rows: tuple[Row, ...]  # in the order found
+
+    @property
+    def first(self) -> Row:
+        return self.rows[0]
+
+    @property
+    def invariant(self) -> str:
+        return self.first.invariant
+
+    @property
+    def severity(self) -> str:
+        return self.first.severity
+
+    @property
+    def title(self) -> str:
+        return self.first.title
+
+    @property
+    def hits(self) -> int:
+        return sum(r.finding.hits for r in self.rows)
+
+    @property
+    def numbers(self) -> str:
+        return ", ".join(str(r.number) for r in self.rows)
+
+
+def defects(rows: Sequence[Row]) -> list[Defect]:
+    """Rows grouped by (invariant, kind), P0 first, then by invariant and first found."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for r in sorted(rows, key=lambda r: r.number):
+        groups.setdefault((r.invariant, r.finding.signature[1]), []).append(r)
+    return sorted((Defect(tuple(g)) for g in groups.values()),
+                  key=lambda d: (d.severity, INVARIANT_ORDER.index(d.invariant), d.first.number))
 
 
 def render_findings(
-    results: Sequence[RunResult],
+    rows: Sequence[Row],
+    machines: Sequence[MachineWork],
     *,
     target: str,
     target_version: str,
+    seed: int | None,
+    profile: str = "",
+    budget_minutes: float | None = None,
+    stopped: str | None = None,
     relative_to: Path | None = None,
 ) -> str:
-    """findings.md for one run of the harness; paths shown relative to `relative_to` if given."""
-    findings = group_findings(results)
+    """findings.md for one run; paths shown relative to `relative_to` (the run folder)."""
+    rows = ordered(rows)
     version = f" ({target_version})" if target_version else ""
     parts = [
         f"# Findings: `{_code(target)}`{version} — review bundle 1 (architecture, governance, idempotency)",
         "",
-        f"Generated by {harness_version()} from {len(results)} machine run(s). "
-        "Traces and regression tests sit beside this file.",
+        f"Generated by {harness_version()}. Traces and regression tests sit beside this file.",
         "",
         "## A) Executive summary",
         "",
-        *_summary(results, findings, target, target_version),
+        *_summary(rows, machines, target, target_version, seed, profile, budget_minutes, stopped),
         "",
         "## B) Findings table",
         "",
-        *_table(findings, relative_to),
+        *_table(rows, relative_to, timed=budget_minutes is not None),
         "",
         "## C) Governance invariants checklist",
         "",
-        *_checklist(results, findings),
+        *_checklist(rows, machines),
     ]
-    patches = _patches(findings)
+    patches = _patches(rows)
     if patches:
         parts += ["", "## D) Patch suggestions", "", *patches]
     return "\n".join(parts).rstrip("\n") + "\n"
@@ -152,123 +168,105 @@ def render_findings(
 # -- A -----------------------------------------------------------------------------------------
 
 
-def verdict(results: Sequence[RunResult]) -> str:
-    """The brief's verdict: Not ready on any P0/P1 violation (its acceptance bar), else Ready;
+def verdict(rows: Sequence[Row], machines: Sequence[MachineWork]) -> str:
+    """The brief's verdict: Not ready on any P0/P1 finding (its acceptance bar), else Ready;
     Not assessed when nothing ran at all, since no evidence is not a pass."""
-    if any(r.violation is not None and r.violation.severity in ("P0", "P1") for r in results):
+    if any(r.severity in ("P0", "P1") for r in rows):
         return "Not ready"
-    if not any(r.examples_run > 0 for r in results):
+    if not any(m.examples > 0 for m in machines):
         return "Not assessed"
     return "Ready"
 
 
-def is_ready(results: Sequence[RunResult]) -> bool:
-    return verdict(results) == "Ready"
-
-
-def _summary(
-    results: Sequence[RunResult], findings: list[Finding], target: str, target_version: str
-) -> list[str]:
-    examples = sum(r.examples_run for r in results)
-    steps = sum(r.steps_run for r in results)
-    checked = _checked_invariants(results)
-    held = [
-        inv
-        for inv in INVARIANT_ORDER
-        if inv in checked and inv not in {f.invariant for f in findings}
-    ]
-    unexercised = [
-        inv
-        for inv in INVARIANT_ORDER
-        if inv not in checked and inv not in {f.invariant for f in findings}
-    ]
+def _summary(rows: Sequence[Row], machines: Sequence[MachineWork], target: str, target_version: str,
+             seed: int | None, profile: str, budget_minutes: float | None,
+             stopped: str | None) -> list[str]:
+    examples = sum(m.examples for m in machines)
+    steps = sum(m.steps for m in machines)
+    checked = _checked(machines)
+    broken = {r.invariant for r in rows}
+    held = [inv for inv in INVARIANT_ORDER if inv in checked and inv not in broken]
+    unexercised = [inv for inv in INVARIANT_ORDER if inv not in checked and inv not in broken]
+    outcome = verdict(rows, machines)
     lines: list[str] = []
-    outcome = verdict(results)
     if outcome == "Not assessed":
-        lines.append(
-            "**Not assessed.** No run produced an example, so there is no evidence either way."
-        )
+        lines.append("**Not assessed.** No machine produced an example, so there is no evidence either way.")
         bullets = [
             "- Every invariant is *not guaranteed* until a run exercises it (see C).",
-            "- Run `pytest harness/` (or the nightly profile) against the target, then regenerate this report.",
+            "- Run `pytest harness/` (or the nightly profile) against the target, then read this report again.",
         ]
     elif outcome == "Ready":
         lines.append(
-            f"**Ready.** No invariant of G1–G4 and I1–I4 was violated in {thousands(examples)} runs "
+            f"**Ready.** No P0 or P1 invariant was violated in {thousands(examples)} examples "
             f"({thousands(steps)} steps); what held is likely, not proven."
         )
-        bullets = [
-            f"- Held in every run that checked them (not proven): {_list(held)}.",
-            f"- Runs per invariant: {_per_invariant(results, held)}.",
-        ]
+        bullets = [f"- Held in every example that checked them (not proven): {_list(held)}."]
+        if rows:
+            bullets.append(f"- {len(rows)} P2 finding(s) in table B do not block.")
         if unexercised:
-            bullets.append(
-                f"- Not exercised, so not guaranteed: {_list(unexercised)}; readiness covers only the rest."
-            )
+            bullets.append(f"- Not exercised, so not guaranteed: {_list(unexercised)}.")
     else:
-        failing = [r for r in results if r.violation is not None]
-        counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in ("P0", "P1")}
+        found = defects(rows)
+        counts = {sev: sum(1 for d in found if d.severity == sev) for sev in ("P0", "P1", "P2")}
+        places = f" at {len(rows)} places in the code" if len(rows) > len(found) else ""
         lines.append(
-            f"**Not ready.** {len(findings)} distinct finding(s) from {len(failing)} failing run(s): "
-            f"{counts['P0']} P0 blocker, {counts['P1']} P1 high; violated: "
-            f"{_list(sorted({f.invariant for f in findings}, key=INVARIANT_ORDER.index))}."
+            f"**Not ready.** {len(found)} distinct finding(s){places}: {counts['P0']} P0 blocker, "
+            f"{counts['P1']} P1 high, {counts['P2']} P2 medium; violated: "
+            f"{_list(sorted(broken, key=INVARIANT_ORDER.index))}."
         )
-        shown = findings if len(findings) <= MAX_BULLETS else findings[: MAX_BULLETS - 1]
+        shown = found if len(found) <= MAX_BULLETS else found[: MAX_BULLETS - 1]
         bullets = [
-            f"- {f.severity} {f.invariant} ({f.fix.defect}): {_cell(one_line(f.violation.message, 120))} "
-            f"in `{_code(f.component)}` — finding #{f.number}."
-            for f in shown
+            f"- {d.severity} {_cell(d.title)} in `{_code(d.first.finding.signature[2])}`"
+            f"{f' and {len(d.rows) - 1} more place(s)' if len(d.rows) > 1 else ''} "
+            f"(finding #{d.numbers}, met in {thousands(d.hits)} example(s))."
+            for d in shown
         ]
-        if len(findings) > len(shown):
-            bullets.append(f"- … and {len(findings) - len(shown)} more finding(s) in table B.")
-        if len(bullets) < 2:
-            bullets.append(
-                f"- Held (not proven): {_list(held)}; not exercised: {_list(unexercised)}."
-            )
+        if len(found) > len(shown):
+            bullets.append(f"- … and {len(found) - len(shown)} more finding(s) in table B.")
+        if held:
+            bullets.append(f"- Held (not proven): {_list(held)}.")
     lines.append("Reasons:")
     lines.extend(bullets)
-    machines = sorted({r.machine for r in results})
     version = f" at `{_code(target_version)}`" if target_version else ""
+    budget = f", budget {budget_minutes:g} min" if budget_minutes else ""
     lines += [
         "What was run:",
-        f"- Target `{_code(target)}`{version}; {len(machines)} machine(s): {_list(machines)}.",
-        f"- {thousands(examples)} examples, {thousands(steps)} steps, seeds: {_seeds(results)}, "
-        f"time: {sum(r.seconds for r in results):.1f} s.",
+        f"- Target `{_code(target)}`{version}; profile {profile or 'unnamed'}, seed "
+        f"{'none fixed' if seed is None else seed}{budget}.",
+        f"- {thousands(examples)} examples, {thousands(steps)} steps"
+        + (f", {sum(m.seconds for m in machines):.1f} s of fuzzing" if budget_minutes else "")
+        + f" in {len(machines)} machine(s):",
+        *[f"  - {_machine_line(m, timed=budget_minutes is not None)}" for m in machines],
         f"- Invariants checked after every step: {_list([i for i in INVARIANT_ORDER if i in checked])} "
         f"({len(checked)} of {len(INVARIANT_ORDER)}).",
+    ]
+    if stopped:
+        lines.append(f"- **Interrupted** ({stopped}): the findings below are those made before it; "
+                     "the run is incomplete.")
+    lines += [
         "Method: generated sequences of webhook deliveries, orchestrator polls, spawner runs, CLI "
-        "runs, human mis-clicks, file tricks and Kanboard faults; each failure shrunk to its fewest steps.",
+        "runs, human mis-clicks, file tricks and Kanboard faults; every invariant checked after "
+        "every step; each new defect shrunk to its fewest steps, then the run went on past it.",
         "Table B gives each finding's repro steps and regression test; C gives the verdict per invariant.",
     ]
     return lines
 
 
-def _per_invariant(results: Sequence[RunResult], invariants: Sequence[str]) -> str:
-    counts = [
-        f"{inv} {thousands(sum(r.examples_run for r in results if inv in r.invariants_checked))}"
-        for inv in invariants
-    ]
-    return ", ".join(counts) if counts else "none"
+def _machine_line(m: MachineWork, *, timed: bool) -> str:
+    """What one machine did; wall time only in a timed run (an example-budget run writes the
+    same bytes every time, so its report names no durations)."""
+    ran = "did not run" if m.examples == 0 and m.steps == 0 else \
+        f"{thousands(m.examples)} examples, {thousands(m.steps)} steps"
+    if not timed:
+        return f"{m.cls_name}: {ran}"
+    used = f"{m.seconds:.1f} s"
+    if m.budget_seconds:
+        used += f" of its {m.budget_seconds:.1f} s share"
+    return f"{m.cls_name}: {ran}, {used}"
 
 
-def _checked_invariants(results: Sequence[RunResult]) -> set[str]:
-    return {
-        inv
-        for r in results
-        if r.examples_run > 0 and r.steps_run > 0
-        for inv in r.invariants_checked
-    }
-
-
-def _seeds(results: Sequence[RunResult]) -> str:
-    seeds = sorted({r.seed for r in results if r.seed is not None})
-    unseeded = any(r.seed is None for r in results)
-    if not seeds:
-        return "none fixed" if results else "none"
-    shown = ", ".join(str(s) for s in seeds[:5]) + (
-        f", … ({len(seeds)} in all)" if len(seeds) > 5 else ""
-    )
-    return shown + (" and unseeded runs" if unseeded else "")
+def _checked(machines: Sequence[MachineWork]) -> set[str]:
+    return {inv for m in machines if m.examples > 0 and m.steps > 0 for inv in m.checks}
 
 
 def _list(items: Sequence[str]) -> str:
@@ -278,53 +276,53 @@ def _list(items: Sequence[str]) -> str:
 # -- B -----------------------------------------------------------------------------------------
 
 
-def _table(findings: list[Finding], relative_to: Path | None) -> list[str]:
+def _table(rows: Sequence[Row], relative_to: Path | None, *, timed: bool) -> list[str]:
     header = "| " + " | ".join(TABLE_COLUMNS) + " |"
     rule = "|" + "|".join("---" for _ in TABLE_COLUMNS) + "|"
-    if not findings:
+    if not rows:
         return [header, rule, "| – | No violation found | – | – | – | – | – | – |"]
-    return [header, rule, *(_row(f, relative_to) for f in findings)]
+    return [header, rule, *(_row(d, relative_to, timed=timed) for d in defects(rows))]
 
 
-def _row(f: Finding, relative_to: Path | None) -> str:
+def _row(d: Defect, relative_to: Path | None, *, timed: bool) -> str:
+    r = d.first
+    f = r.finding
     v = f.violation
-    runs = f.runs
-    machines = sorted({r.machine for r in runs})
+    via = f" via {v.entrypoint}" if v.entrypoint else ""
+    shrunk = "" if f.shrunk else " Not shrunk: the run was interrupted while shrinking it."
     failure = (
         f"{_cell(v.message)}. First bad effect: {_cell(first_bad_effect(v.evidence, v.message))}. "
-        f"Seen in {len(runs)} run(s) ({_cell(', '.join(machines))})."
+        f"Met in {thousands(f.hits)} example(s); first found by {_cell(f.machine)}{_cell(via)} after "
+        f"{thousands(f.found_after_examples)} example(s)"
+        f"{f' ({f.found_after_seconds:.0f} s)' if timed else ''}.{shrunk}"
     )
-    steps = f.example.steps
+    if len(d.rows) > 1:
+        failure += " The same at: " + "; ".join(
+            f"`{_code(o.finding.signature[2])}` (#{o.number}, {thousands(o.finding.hits)} example(s))"
+            for o in d.rows[1:]) + "."
+    steps = list(f.trace.get("steps") or ())
     lines = step_lines(steps[:MAX_REPRO_STEPS])
     if len(steps) > MAX_REPRO_STEPS:
         lines.append(f"… {len(steps) - MAX_REPRO_STEPS} more steps in the trace")
-    repro = (
-        "<br>".join(_cell(line) for line in lines)
-        if lines
-        else "(no steps: fails on the initial board)"
-    )
-    fix = f"{_cell(f.fix.change)} (reference: `{_code(f.fix.reference)}`)"
-    test = _path_cell(f.example.regression_path, relative_to)
-    cells = [
-        str(f.number),
-        _cell(f"{f.invariant}: {f.fix.defect[:1].upper()}{f.fix.defect[1:]}"),
-        severity_label(f.severity),
-        f"`{_code(f.component)}`",
-        failure,
-        repro,
-        fix,
-        test,
-    ]
+    repro = "<br>".join(_cell(line) for line in lines) if lines else "(no steps: fails on the initial board)"
+    fix = f"{_cell(r.fix.change)} (reference: `{_code(r.fix.reference)}`)"
+    tests = [_test_cell(o, relative_to) for o in d.rows]
+    cells = [d.numbers, _cell(d.title), severity_label(d.severity),
+             "<br>".join(f"`{_code(o.finding.signature[2])}`" for o in d.rows),
+             failure, repro, fix, "<br>".join(tests)]
     return "| " + " | ".join(cells) + " |"
 
 
-def _path_cell(path: Path | None, relative_to: Path | None) -> str:
-    if path is None:
-        return "not written"
-    return f"`{_code(_show_path(path, relative_to))}`"
+def _test_cell(r: Row, relative_to: Path | None) -> str:
+    test = "not written"
+    if r.regression_path is not None:
+        test = f"`pytest {_code(_show(r.regression_path, relative_to))}`"
+    if r.trace_path is not None:
+        test += f"; replay: `python -m harness replay {_code(_show(r.trace_path, relative_to))}`"
+    return test
 
 
-def _show_path(path: Path, relative_to: Path | None) -> str:
+def _show(path: Path, relative_to: Path | None) -> str:
     if relative_to is not None:
         try:
             return Path(path).relative_to(relative_to).as_posix()
@@ -333,11 +331,13 @@ def _show_path(path: Path, relative_to: Path | None) -> str:
     return Path(path).as_posix()
 
 
-def _cell(text: str) -> str:
-    """Plain text safe inside a markdown table cell: one line, HTML and pipes escaped."""
-    shown = one_line(text, 400)
-    shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return shown.replace("|", "\\|")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _cell(text: Any) -> str:
+    """Plain text safe inside a markdown table cell: one line, no HTML tags, pipes escaped."""
+    shown = one_line(str(text), 400).replace("&", "&amp;")
+    return _TAG_START.sub("&lt;", shown).replace("|", "\\|")
 
 
 def _code(text: str) -> str:
@@ -348,50 +348,43 @@ def _code(text: str) -> str:
 # -- C -----------------------------------------------------------------------------------------
 
 
-def _checklist(results: Sequence[RunResult], findings: list[Finding]) -> list[str]:
+def _checklist(rows: Sequence[Row], machines: Sequence[MachineWork]) -> list[str]:
     lines = [
         "Verdicts in the brief's words. Execution cannot prove an invariant, so none is marked "
-        "proven: *likely* means it held in every run that checked it; *not guaranteed* means it "
-        "was violated or never exercised.",
+        "proven: *likely* means it held in every example that checked it; *not guaranteed* means "
+        "it was violated or never exercised.",
         "",
         "| Invariant | Verdict | Status |",
         "|---|---|---|",
     ]
     for inv in INVARIANT_ORDER:
-        broken = [f for f in findings if f.invariant == inv]
-        checking = [
-            r
-            for r in results
-            if inv in r.invariants_checked and r.examples_run > 0 and r.steps_run > 0
-        ]
+        broken = [r for r in ordered(rows) if r.invariant == inv]
+        checking = [m for m in machines if inv in m.checks and m.examples > 0 and m.steps > 0]
         if broken:
-            v = broken[0].violation
-            refs = ", ".join(f"#{f.number}" for f in broken)
-            verdict = "**not guaranteed**"
-            status = (
-                f"violated (evidence: {_cell(first_bad_effect(v.evidence, v.message))}; "
-                f"finding {refs})"
-            )
+            v = broken[0].finding.violation
+            refs = ", ".join(f"#{r.number}" for r in broken)
+            verdict_text = "**not guaranteed**"
+            status = (f"violated (evidence: {_cell(first_bad_effect(v.evidence, v.message))}; "
+                      f"finding {refs})")
         elif checking:
-            verdict = "likely"
-            runs = thousands(sum(r.examples_run for r in checking))
-            steps = thousands(sum(r.steps_run for r in checking))
-            status = f"held over {runs} runs of {steps} steps (not proven)"
+            verdict_text = "likely"
+            status = (f"held over {thousands(sum(m.examples for m in checking))} examples of "
+                      f"{thousands(sum(m.steps for m in checking))} steps (not proven)")
         else:
-            verdict = "not guaranteed"
+            verdict_text = "not guaranteed"
             status = "not exercised (no machine checked it)"
-        lines.append(f"| {inv} {TITLES[inv]} | {verdict} | {status} |")
+        lines.append(f"| {inv} {TITLES[inv]} | {verdict_text} | {status} |")
     return lines
 
 
 # -- D -----------------------------------------------------------------------------------------
 
 
-def _patches(findings: list[Finding]) -> list[str]:
-    by_snippet: dict[str, list[Finding]] = {}
-    for f in findings:
-        if f.fix.snippet:
-            by_snippet.setdefault(f.fix.snippet, []).append(f)
+def _patches(rows: Sequence[Row]) -> list[str]:
+    by_snippet: dict[str, list[Row]] = {}
+    for d in defects(rows):
+        if d.first.fix.snippet:
+            by_snippet.setdefault(d.first.fix.snippet, []).append(d.first)
     if not by_snippet:
         return []
     lines = [
@@ -400,7 +393,7 @@ def _patches(findings: list[Finding]) -> list[str]:
     ]
     for snippet, group in by_snippet.items():
         first = group[0]
-        numbers = ", ".join(f"#{f.number}" for f in group)
+        numbers = ", ".join(f"#{r.number}" for r in group)
         lines += [
             "",
             f"### Finding {numbers} — {first.invariant}: {first.fix.defect} (`{first.fix.reference}`)",

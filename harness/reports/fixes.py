@@ -6,7 +6,7 @@ hardened reference target, which does each of these things and on which every in
 
 Modes (the words checkers put in `details["mode"]`; spaces, underscores and case are ignored):
     G1: lock-if-exists, literal-path, symlink-write, corrupt-manifest, unguarded-helper,
-        manifest-unprotected, dirname-change
+        manifest-unprotected, dirname-change, relock-launders
     G2: staged-only, self-commit, new-test-file, git-add-all
     G3: gate-skipped
     G4: path-escape, shell-string, option-injection
@@ -14,6 +14,9 @@ Modes (the words checkers put in `details["mode"]`; spaces, underscores and case
     I2: link-only, rollback-ignored, lost-response
     I3: cap-per-run, silent-refusal
     I4: no-lease, lost-update, error-as-empty
+    R1: escape, unbounded-retries, invisible-failure
+    R2: no-token-check, listens-everywhere
+    K1: call-rejected, call-ignored, call-answered-false
 """
 
 from __future__ import annotations
@@ -176,7 +179,31 @@ _ERROR_AS_EMPTY = Fix(
     f"{REF}/board.py",
 )
 
+_R1 = Fix(
+    "a bad card or a failing model takes a runner down or loops",
+    "catch per card around each agent run, record the failure on that card (comment and a "
+    "failed tag) and go on with the others; count runs per (card, agent, epoch) and stop "
+    "retrying after a small bound until a human moves the card again",
+    f"{REF}/pipeline.py",
+)
+_R2 = Fix(
+    "unauthenticated delivery acts",
+    "compare the delivery's token with hmac.compare_digest and answer 403 before parsing the "
+    "body; serve only the configured path, bound to the configured address",
+    f"{REF}/webhook.py",
+)
+_K1 = Fix(
+    "a Kanboard call is refused or silently ignored",
+    "call each method with the parameters it declares (check the result: Kanboard answers many "
+    "failures with false, not an error), e.g. moveTaskPosition to change a column, "
+    "saveTaskMetadata(task_id, values={...}), createComment with user_id",
+    f"{REF}/board.py",
+)
+
 DEFAULTS: dict[str, Fix] = {
+    "R1": _R1,
+    "R2": _R2,
+    "K1": _K1,
     "G1": _G1,
     "G2": _G2,
     "G3": _G3,
@@ -332,6 +359,58 @@ BY_MODE: dict[tuple[str, str], Fix] = {
         f"{REF}/leases.py",
     ),
     ("I4", "error-as-empty"): _ERROR_AS_EMPTY,
+    ("G1", "relock-launders"): Fix(
+        "a re-lock records the file's current bytes",
+        "keep the hash recorded at the first lock: a re-lock of a locked path is a no-op, and a "
+        "file that no longer matches it refuses the approval until a person unlocks it",
+        f"{REF}/workspace.py",
+    ),
+    ("R1", "escape"): Fix(
+        "an exception escapes the runner",
+        "catch per card around each step, record the failure on that card (comment and a failed "
+        "tag) and go on with the next card; a pass must never end in a traceback",
+        f"{REF}/target.py",
+    ),
+    ("R1", "unbounded-retries"): Fix(
+        "a failing agent is re-run on every poll or delivery",
+        "record each run's outcome per (card, agent, epoch) and stop after a small bound; a "
+        "person moving the card (a new epoch) asks for a retry",
+        f"{REF}/leases.py",
+    ),
+    ("R1", "invisible-failure"): Fix(
+        "a failed run leaves no trace on its card",
+        "on failure add a comment (createComment with user_id) and a failed tag, and check that "
+        "Kanboard accepted them",
+        f"{REF}/pipeline.py",
+    ),
+    ("R2", "no-token-check"): Fix(
+        "webhook acts on deliveries without the shared secret",
+        "compare the token with hmac.compare_digest and answer 401 before parsing the body",
+        f"{REF}/webhook.py",
+    ),
+    ("R2", "listens-everywhere"): Fix(
+        "webhook server binds every interface",
+        "bind the configured address (127.0.0.1 by default, a setting to change it), never "
+        "0.0.0.0 unconditionally",
+        f"{REF}/webhook.py",
+    ),
+    ("K1", "call-rejected"): Fix(
+        "a Kanboard call Kanboard rejects",
+        "call the method with the parameters it declares (createComment needs user_id; "
+        "saveTaskMetadata takes values={...}) and treat an error answer as a failure",
+        f"{REF}/board.py",
+    ),
+    ("K1", "call-ignored"): Fix(
+        "a parameter Kanboard silently ignores",
+        "use the method that does it (moveTaskPosition to change a column, not updateTask) and "
+        "read the card back to verify",
+        f"{REF}/spawner.py",
+    ),
+    ("K1", "call-answered-false"): Fix(
+        "a write Kanboard answered false",
+        "check every write's result: false means nothing was done; stop and fail the card",
+        f"{REF}/board.py",
+    ),
 }
 
 MODES: dict[str, tuple[str, ...]] = {

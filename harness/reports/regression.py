@@ -1,5 +1,4 @@
-"""The "suggested test to prevent regression": a standalone pytest file per failure, and the
-writer that lays out a run's reports directory.
+"""The "suggested test to prevent regression": a standalone pytest file per finding.
 
 The file embeds its trace, so it keeps working when copied into the target's own test suite;
 it fails while the defect exists and passes once it is fixed.
@@ -8,18 +7,10 @@ it fails while the defect exists and passes once it is fixed.
 from __future__ import annotations
 
 import ast
-import hashlib
-import re
-from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
 
-from harness.reports.findings import RunResult, group_findings, render_findings
 from harness.reports.text import one_line, severity_label
-from harness.reports.trace import Trace, dumps, load, make_trace, save
+from harness.reports.trace import Trace, dumps
 from harness.violation import TITLES
-
-_STALE = re.compile(r"^(trace-\d+\.json|test_regression_\d+\.py)$")
 
 _TEMPLATE = '''\
 """{doc}"""
@@ -122,87 +113,3 @@ def _trace_literal(trace: Trace) -> str:
     except (SyntaxError, ValueError):
         pass
     return repr(text)
-
-
-# -- the run directory -------------------------------------------------------------------------
-
-
-def default_run_id(target: str, seeds: Sequence[int | None]) -> str:
-    """A run id from the target and seed(s): the same run always lands in the same directory."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", target).strip("-.") or "target"
-    fixed = sorted({s for s in seeds if s is not None})
-    if not fixed:
-        return f"{slug}-unseeded"
-    if len(fixed) == 1 and None not in seeds:
-        return f"{slug}-seed-{fixed[0]}"
-    digest = hashlib.sha256(",".join(map(str, fixed)).encode()).hexdigest()[:10]
-    return f"{slug}-seeds-{digest}"
-
-
-def write_run_reports(
-    results: Sequence[RunResult],
-    out_dir: str | Path,
-    *,
-    run_id: str | None = None,
-    target: str | None = None,
-    target_version: str | None = None,
-) -> Path:
-    """Write reports/<run-id>/: findings.md, and trace-<n>.json + test_regression_<n>.py per
-    failing run (numbered in findings order). Returns the run directory."""
-    results = list(results)
-    target = target or _common_target(results)
-    run_dir = Path(out_dir) / (run_id or default_run_id(target, [r.seed for r in results]))
-    run_dir.mkdir(parents=True, exist_ok=True)
-
-    failing = [run for finding in group_findings(results) for run in finding.runs]
-    traces = [_trace_of(r, target_version) for r in failing]
-    if target_version is None:
-        target_version = next((t.target_version for t in traces if t.target_version), "")
-
-    written: dict[int, RunResult] = {}
-    keep: set[str] = set()
-    for n, (result, trace) in enumerate(zip(failing, traces, strict=True), 1):
-        trace_path = save(trace, run_dir / f"trace-{n}.json")
-        regression_path = run_dir / f"test_regression_{n}.py"
-        regression_path.write_text(render_regression_test(trace), encoding="utf-8")
-        keep |= {trace_path.name, regression_path.name}
-        written[id(result)] = replace(
-            result, trace=trace, trace_path=trace_path, regression_path=regression_path
-        )
-    for stale in run_dir.iterdir():  # files a previous run with more failures left behind
-        if _STALE.match(stale.name) and stale.name not in keep:
-            stale.unlink()
-
-    final = [written.get(id(r), r) for r in results]
-    text = render_findings(final, target=target, target_version=target_version, relative_to=run_dir)
-    (run_dir / "findings.md").write_text(text, encoding="utf-8")
-    return run_dir
-
-
-def _common_target(results: Sequence[RunResult]) -> str:
-    targets = sorted({r.target for r in results})
-    if len(targets) != 1:
-        raise ValueError(
-            f"results name {len(targets)} targets ({', '.join(targets) or 'none'}); pass target="
-        )
-    return targets[0]
-
-
-def _trace_of(result: RunResult, target_version: str | None) -> Trace:
-    """The failing run's trace: as the engine built it, else from its file, else from the result."""
-    if result.trace is not None:
-        return result.trace
-    if result.trace_path is not None:
-        return load(result.trace_path)
-    violation = result.violation
-    return make_trace(
-        target=result.target,
-        target_version=target_version or "",
-        machine=result.machine,
-        seed=result.seed,
-        face="inproc",
-        steps=result.steps,
-        violation=violation,
-        journal=violation.evidence if violation else (),
-        hypothesis_program="",
-    )

@@ -11,9 +11,9 @@ from typing import Any
 
 from harness import journal as j
 from harness.journal import Event
+from harness.violation import INVARIANT_ORDER
 
 SEVERITY_LABELS = {"P0": "P0 blocker", "P1": "P1 high", "P2": "P2 medium", "P3": "P3 low"}
-INVARIANT_ORDER = ("G1", "G2", "G3", "G4", "I1", "I2", "I3", "I4")
 MAX_FIELD = 160  # characters of one value shown before it is cut
 
 

@@ -228,6 +228,8 @@ def violation_from_json(data: Mapping[str, Any]) -> Violation:
         component=data["component"],
         evidence=tuple(event_from_json(e) for e in data["evidence"]),
         details=dict(data["details"]),
+        kind=str(data.get("kind") or ""),
+        entrypoint=str(data.get("entrypoint") or ""),
     )
 
 
@@ -344,6 +346,9 @@ def _check_violation(data: Any, where: str) -> None:
         )
     for key in ("message", "component"):
         _need(data[key], str, "a string", f"{where}.{key}")
+    for key in ("kind", "entrypoint"):  # written since the signature; older traces lack them
+        if key in data:
+            _need(data[key], str, "a string", f"{where}.{key}")
     for key in ("severity", "title"):  # derived from the invariant; written for readers
         if key in data:
             _need(data[key], str, "a string", f"{where}.{key}")

@@ -24,6 +24,7 @@ from typing import Any
 import responses
 import yaml
 
+from harness.llm import AGENT_ROLES
 from targets import base
 from targets.agentleeops.checkout import AdapterError
 from targets.agentleeops.modules import Loaded
@@ -31,15 +32,6 @@ from targets.agentleeops.patches import Patches
 
 TRANSPORTS = ("client", "openrouter")
 
-# Which of our roles answers, by the agent that asks (governance and spawner never ask).
-AGENT_ROLES = {
-    base.ARCHITECT: "architect",
-    base.PM: "pm",
-    base.TEST: "test",
-    base.TEST_CODE: "test_code",
-    base.RALPH: "coder",
-    base.CODE_REVIEW: "review",
-}
 # Its role names, when no agent of ours is running (a CLI calling its client directly).
 ITS_ROLES = {"planner": "architect", "coder": "coder", "reviewer": "review"}
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import sys
 import threading
 import time
@@ -23,7 +24,9 @@ from typing import Any
 
 import kanboard
 
-from harness.journal import ENTRY, NOTE, acting_as, current_actor, is_system
+from harness.audit import SandboxRefusal
+from harness.journal import ENTRY, HARNESS_ACTOR, NOTE, acting_as, current_actor, is_system
+from harness.steps import raised_in_target
 from targets import base
 from targets.agentleeops import agents, scripts
 from targets.agentleeops.checkout import AdapterError, Checkout
@@ -142,9 +145,34 @@ class AgentLeeOpsTarget(base.Target):
 
     # -- entrypoints ---------------------------------------------------------------------
     def deliver_webhook(self, request: base.WebhookRequest) -> base.WebhookResponse:
-        with self._entry(base.WEBHOOK):
+        with self._entry(base.WEBHOOK) as outcome:
             assert self._webhook is not None
-            return self._webhook.deliver(request)
+            response = self._webhook.deliver(request)
+            if response.error:  # its handler let an exception out to the HTTP server
+                outcome.update(error=response.error, where=response.where)
+            return response
+
+    def serve_webhook(self) -> bool:
+        """Its own `run_server`, as `python webhook_server.py` starts it: where it binds is its
+        choice (the sandbox refuses anything beyond loopback, and R2 judges the address);
+        serving stops at once."""
+        module = self.loaded.module("webhook_server")
+        run_server = getattr(module, "run_server", None)
+        server_cls = getattr(module, "QuietHTTPServer", None) or HTTPServer
+        if run_server is None:
+            return False
+        with acting_as(HARNESS_ACTOR):
+            port = _free_port()  # the harness's probe, not a bind of the target's
+        with self._entry(base.WEBHOOK, server=True):
+            saved = server_cls.serve_forever
+            server_cls.serve_forever = lambda server, *a, **k: server.server_close()
+            try:
+                run_server(port=port)
+            except SandboxRefusal:
+                return False
+            finally:
+                server_cls.serve_forever = saved
+        return True
 
     def handle_event(self, event: Mapping[str, Any]) -> None:
         with self._entry(base.WEBHOOK, contain=True, parsed=True):
@@ -174,10 +202,13 @@ class AgentLeeOpsTarget(base.Target):
             self.loaded.module("orchestrator") if script == scripts.ORCHESTRATOR
             else self.loaded.scripts[script]
         )
-        with self._entry(base.CLI, script=script, args=list(args)):
+        with self._entry(base.CLI, script=script, args=list(args)) as outcome:
             assert self._argv is not None
             with self._argv.using([script, *args]), self._time.budget(CLI_POLL_TICKS):
-                return _exit_status(module.main)
+                status, crash = _exit_status(module.main)
+            if crash is not None:  # the script died of an exception (a traceback, exit 1)
+                outcome.update(error=_error_line(crash), where=raised_in_target(crash) or "?")
+            return status
 
     def cli_argv(self, script: str, task_id: int) -> list[str]:
         return scripts.default_argv(script, task_id, self._binding().project_id)
@@ -234,7 +265,7 @@ class AgentLeeOpsTarget(base.Target):
         return self.binding
 
     @contextlib.contextmanager
-    def _entry(self, entrypoint: str, contain: bool = False, **detail: Any) -> Iterator[None]:
+    def _entry(self, entrypoint: str, contain: bool = False, **detail: Any) -> Iterator[dict[str, Any]]:
         """Around every entrypoint: journal it, date git by the world's clock, enter the runtime dir.
 
         `contain`: an Exception (or SystemExit) escaping its code ends that runner the way it
@@ -246,22 +277,21 @@ class AgentLeeOpsTarget(base.Target):
         stamp = f"{int(binding.clock())} +0000"
         os.environ["GIT_AUTHOR_DATE"] = os.environ["GIT_COMMITTER_DATE"] = stamp
         actor = current_actor() if is_system(current_actor()) else DEFAULT_ACTORS[entrypoint]
-        error = None
+        outcome: dict[str, Any] = {}
         with acting_as(actor):
             binding.journal.record(ENTRY, {"entrypoint": entrypoint, "phase": "start", **detail})
             try:
                 with self._cwd.inside():
-                    yield
+                    yield outcome
             except BaseException as exc:
-                error = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                if not (contain and isinstance(exc, (Exception, SystemExit))):
+                escaped = isinstance(exc, (Exception, SystemExit))
+                if escaped:  # a scheduler abort or a Ctrl-C is not the target's doing
+                    outcome.update(error=_error_line(exc), where=raised_in_target(exc) or "?")
+                if not (contain and escaped):
                     raise
                 traceback.print_exc()
             finally:
-                end = {"entrypoint": entrypoint, "phase": "end"}
-                if error is not None:
-                    end["error"] = error
-                binding.journal.record(ENTRY, end)
+                binding.journal.record(ENTRY, {"entrypoint": entrypoint, "phase": "end", **outcome})
 
     def _runtime_dir(self, binding: base.Binding) -> Path:
         """Its working directory in the sandbox: its prompts/ and config/ files, linked in.
@@ -385,22 +415,33 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-def _exit_status(main: Any) -> int:
-    """Run a script's main() as `python script.py` would end: its exit status."""
+def _exit_status(main: Any) -> tuple[int, BaseException | None]:
+    """Run a script's main() as `python script.py` would end: its exit status, and the
+    exception it died of (the traceback Python would print), if any."""
     try:
         code = main()
     except SystemExit as exc:
         code = exc.code
     except StopPolling:
-        return 0  # the polling loop was stopped after its ticks, like Ctrl+C
-    except Exception:
+        return 0, None  # the polling loop was stopped after its ticks, like Ctrl+C
+    except Exception as exc:
         traceback.print_exc()
-        return 1
+        return 1, exc
     if code is None:
-        return 0
+        return 0, None
     if isinstance(code, bool):
-        return int(code)
+        return int(code), None
     if isinstance(code, int):
-        return code
+        return code, None
     print(code, file=sys.stderr)
-    return 1
+    return 1, None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _error_line(exc: BaseException) -> str:
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import traceback
 from typing import Any
 
 from targets.base import WebhookRequest, WebhookResponse
@@ -45,10 +46,16 @@ class WebhookPort:
                                     name="agentleeops-webhook-client")
         kanboard.start()
         try:
-            self._handle(conn, peer)
+            crash = self._handle(conn, peer)
         finally:
             kanboard.join()
-        return _parse_reply(reply.get("data", b""))
+        answer = _parse_reply(reply.get("data", b""))
+        if crash is None:
+            return answer
+        from harness.steps import raised_in_target
+
+        line = traceback.format_exception_only(type(crash), crash)[-1].strip()
+        return WebhookResponse(answer.status, answer.body, error=line, where=raised_in_target(crash) or "?")
 
     def close(self) -> None:
         self.server.server_close()
@@ -61,15 +68,18 @@ class WebhookPort:
                 return conn, peer
             conn.close()
 
-    def _handle(self, conn: socket.socket, peer: Any) -> None:
-        """What socketserver does per request, in this thread: handle, report, close."""
+    def _handle(self, conn: socket.socket, peer: Any) -> Exception | None:
+        """What socketserver does per request, in this thread: handle, report, close; the
+        exception its handler let out, if any."""
         conn.settimeout(HANDLER_TIMEOUT_S)
         try:
             self.server.finish_request(conn, peer)
-        except Exception:
+        except Exception as exc:
             self.server.handle_error(conn, peer)
+            return exc
         finally:
             self.server.shutdown_request(conn)
+        return None
 
 
 def _raw_request(request: WebhookRequest, address: tuple[Any, ...]) -> bytes:

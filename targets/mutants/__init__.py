@@ -16,7 +16,7 @@ from collections.abc import Callable
 from targets.reference import ReferenceTarget
 
 PREFIX = "mutant:"
-OWN_MODULES = ("ratchet", "runs", "inputs")
+OWN_MODULES = ("ratchet", "runs", "inputs", "robustness")
 _REGISTRY: dict[str, type[ReferenceTarget]] = {}
 
 

@@ -31,6 +31,12 @@ class LexicalWorkspace(Workspace):
         return os.path.normpath(path)
 
 
+class RelockingWorkspace(Workspace):
+    def kept_lock(self, key: str, locks: Mapping[str, str]) -> str | None:
+        """Every approval records the file's bytes as they are now, over an earlier lock."""
+        return None
+
+
 class TrustingWorkspace(Workspace):
     def _locks(self) -> dict[str, str]:
         """The manifest alone decides; corrupt or missing reads as "no locks" (fail open)."""
@@ -63,3 +69,10 @@ class CorruptManifestOpen(ReferenceTarget):
     """Corrupt or deleted lock manifest read as "no locks": locked artifacts rewritten (G1)."""
 
     workspace_class = TrustingWorkspace
+
+
+@mutant("relock-current-bytes")
+class RelockCurrentBytes(ReferenceTarget):
+    """A second approval re-locks with the file's current bytes: an edit to a locked file is laundered (G1)."""
+
+    workspace_class = RelockingWorkspace

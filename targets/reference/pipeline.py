@@ -194,10 +194,14 @@ class Pipeline:
             except board.KanboardFailure as exc:  # stays "running": no rerun, a human sees it
                 self.note(f"could not record {status} for {agent} on card #{card.id}: {exc}")
             if not result.ok:
-                board.comment(kb, card.id, f"**{agent.upper()}** failed: {result.message}")
+                self.tell_failure(kb, card, agent, result.message)
             return status
         finally:
             self.leases.release(held)
+
+    def tell_failure(self, kb: KanboardClient, card: Card, agent: str, message: str) -> None:
+        """A failed run shows on its card (R1): a comment a person reads on the board."""
+        board.comment(kb, card.id, f"**{agent.upper()}** failed: {message}")
 
     def execute(self, kb: KanboardClient, card: Card, agent: str, verdict: Verdict,
                 cols: dict[int, str]) -> AgentResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,15 @@ from targets.reference.agents import Agents
 from targets.reference.cards import lock_key
 from targets.reference.context import GuardError
 from targets.reference.pipeline import CHAINS, ERROR, Pipeline
-from targets.reference.webhook import BadEvent, Event, WebhookServer, accept, parse_event
+from targets.reference.webhook import (
+    BadEvent,
+    Event,
+    WebhookServer,
+    accept,
+    authentic,
+    listen,
+    parse_event,
+)
 from targets.reference.workspace import MANIFEST, manifest_locks
 
 NEWEST_BOARD = (
@@ -76,9 +85,14 @@ class ReferenceTarget(Pipeline, Agents, Target):
     def locked_artifacts(self, workspace: Path) -> dict[str, str]:
         return manifest_locks(workspace)
 
+    @staticmethod
+    def authentic(request: WebhookRequest, token: str) -> bool:
+        """Whether a delivery carries the shared secret (R2)."""
+        return authentic(request, token)
+
     # -- entrypoints -----------------------------------------------------------------------
     def deliver_webhook(self, request: WebhookRequest) -> WebhookResponse:
-        answer, event = accept(request, self._bound().webhook_token)
+        answer, event = accept(request, self._bound().webhook_token, self.authentic)
         if event is not None:
             self._handle(event)
         return answer
@@ -153,6 +167,13 @@ class ReferenceTarget(Pipeline, Agents, Target):
             self.note(f"unlock of {rel} on card #{task_id} refused or incomplete: {exc}")
             return False
         board.comment(kb, int(task_id), f"**RATCHET**: `{key}` unlocked by hand: {reason}")
+        return True
+
+    def serve_webhook(self) -> bool:
+        """Its server's socket, bound as a deployment binds it (127.0.0.1, a free port), then
+        closed: where it listens is what R2 judges; serving is the deliveries' business."""
+        with self._runner(WEBHOOK):
+            listen(BaseHTTPRequestHandler).server_close()
         return True
 
     def serve(self) -> WebhookServer:

@@ -77,18 +77,32 @@ def parse_event(body: Any) -> Event:
                  _int(column, "the event's column", False), _int(moved, "date_moved", False))
 
 
-def accept(request: WebhookRequest, token: str) -> tuple[WebhookResponse, Event | None]:
+def authentic(request: WebhookRequest, token: str) -> bool:
+    """The request carries exactly one `token`, equal to the shared secret (constant time)."""
+    given = parse_qs(urlsplit(request.path).query).get("token", [])
+    return len(given) == 1 and hmac.compare_digest(given[0].encode(), token.encode())
+
+
+def accept(request: WebhookRequest, token: str,
+           authentic: Callable[[WebhookRequest, str], bool] = authentic) -> tuple[WebhookResponse, Event | None]:
     """The raw checks: 405 / 401 / 400, else 200 and the event to process (None: ignored)."""
     if request.method.upper() != "POST":
         return WebhookResponse(405, b"POST only\n"), None
-    given = parse_qs(urlsplit(request.path).query).get("token", [])
-    if len(given) != 1 or not hmac.compare_digest(given[0].encode(), token.encode()):
+    if not authentic(request, token):
         return WebhookResponse(401, b"bad or missing token\n"), None
     try:
         event = parse_event(json.loads(request.body.decode("utf-8")))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return WebhookResponse(400, f"{exc}\n".encode()[:300]), None
     return WebhookResponse(200, b"ok\n"), (event if event.triggers else None)
+
+
+LISTEN_ON = ("127.0.0.1", 0)  # where the server listens: loopback, a free port
+
+
+def listen(handler: type[BaseHTTPRequestHandler]) -> HTTPServer:
+    """The server's socket, bound where it is configured to listen (R2)."""
+    return HTTPServer(LISTEN_ON, handler)
 
 
 class WebhookServer:
@@ -130,9 +144,9 @@ class WebhookServer:
             events.task_done()
 
         self._events = events
-        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = listen(Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhook"
-        self._threads = [threading.Thread(target=self.httpd.serve_forever, daemon=True),
+        self._threads = [threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True),
                          threading.Thread(target=work, daemon=True)]
         for thread in self._threads:
             thread.start()

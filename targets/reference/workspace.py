@@ -200,14 +200,20 @@ class Workspace:
             raise GuardError(f"{key} does not exist; nothing to lock")
         with self._mutex():
             locks = self._locks()
-            if key in locks:
-                return locks[key]  # the ratchet only tightens: the first hash stays
+            kept = self.kept_lock(key, locks)
+            if kept is not None:
+                return kept
             sha = sha256_file(path)
             self._save(os.path.join(self._real_root(), self.manifest), {**locks, key: sha})
             shadow = self._shadow_path()
             recorded = parse_locks(shadow.read_text(encoding="utf-8")) if shadow.exists() else {}
             self._save(str(shadow), {**recorded, key: sha})
         return sha
+
+    def kept_lock(self, key: str, locks: Mapping[str, str]) -> str | None:
+        """What a re-lock of a locked key records: the first hash (the ratchet only
+        tightens); None would record the file's bytes anew."""
+        return locks.get(key)
 
     def lock_of(self, rel: str) -> tuple[str, str] | None:
         """(key, sha256) of the lock on `rel`, or None; GuardError when locks are untrustworthy."""

@@ -1,0 +1,308 @@
+"""A fuzz campaign: machines run turn after turn, each Hypothesis run going past what the run
+already found, until the example or time budget is spent; every distinct finding once.
+
+One campaign serves both fronts: `python -m harness run` and `pytest harness/` (one machine
+per test). Within a machine's turn, Hypothesis runs one after another ("slices"): each gets
+the examples left and a seed derived from the run's seed, reports every new signature it
+met (Hypothesis's multi-bug mode, one exception type per signature), shrinks them, and the
+next slice treats them as known. Same seed, same example budget: same findings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.statistics import collector
+
+from harness.ledger import RUN, Finding, Ledger, StopFuzzing
+from harness.machines import MACHINES
+from harness.normalise import sandbox_roots, unsandboxed
+from harness.violation import InvariantViolation
+
+ROUND_MINUTES = 10.0  # a timed run goes round the machines at least once per this long
+
+
+@dataclass
+class MachineReport:
+    """What one machine did in a campaign: its share of the work and what it found."""
+
+    machine: str  # key in MACHINES
+    cls_name: str
+    checks: tuple[str, ...]
+    examples: int = 0  # examples generated (replays and shrinks not counted)
+    test_calls: int = 0  # every example built, shrinks and replays included
+    steps: int = 0
+    seconds: float = 0.0
+    turns: int = 0
+    slices: int = 0
+    budget_seconds: float | None = None  # its share of a time budget
+    findings: list[Finding] = field(default_factory=list)  # new findings, in order found
+    stopped: str | None = None  # "time", a signal name, or None when its budget ran out
+
+
+@dataclass
+class CampaignResult:
+    machines: list[MachineReport]
+    findings: list[Finding]  # distinct, in the order found
+    seconds: float
+    seed: int | None
+    stopped: str | None = None  # a signal name when the run was interrupted
+
+    @property
+    def examples(self) -> int:
+        return sum(m.examples for m in self.machines)
+
+    @property
+    def steps(self) -> int:
+        return sum(m.steps for m in self.machines)
+
+
+def slice_seed(seed: int, machine: str, turn: int) -> int:
+    """The seed of one Hypothesis run: stable across processes and Python versions."""
+    digest = hashlib.sha256(f"{seed}:{machine}:{turn}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def all_checks(cls: Any) -> tuple[str, ...]:
+    from harness.invariants import CHECKERS
+
+    return cls.checks or tuple(dict.fromkeys(c.invariant for c in CHECKERS))
+
+
+@dataclass
+class _Slice:
+    errors: list[InvariantViolation]
+    others: list[BaseException]
+    generated: int
+    calls: int
+    steps: int
+    stopped: str | None
+
+
+def _flatten(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from _flatten(inner)
+    else:
+        yield error
+
+
+def run_slice(cls: Any, profile: settings, seed: int) -> _Slice:
+    """One Hypothesis run of a machine under a fixed seed; its failures, flattened."""
+    stats: dict[str, Any] = {}
+    before = (RUN.examples, RUN.steps)
+    errors: list[InvariantViolation] = []
+    others: list[BaseException] = []
+    stopped = None
+    previous = getattr(cls, "_hypothesis_internal_use_seed", None)
+    cls._hypothesis_internal_use_seed = seed
+    RUN.control.pending.clear()
+    try:
+        with collector.with_value(stats.update):
+            run_state_machine_as_test(cls, settings=profile)
+    except StopFuzzing as stop:
+        stopped = str(stop) or "stopped"
+    except BaseException as caught:  # noqa: BLE001 - sorted below; KeyboardInterrupt re-raised
+        if isinstance(caught, KeyboardInterrupt):
+            raise
+        for error in _flatten(caught):
+            (errors if isinstance(error, InvariantViolation) else others).append(error)
+    finally:
+        cls._hypothesis_internal_use_seed = previous
+    calls, steps = RUN.examples - before[0], RUN.steps - before[1]
+    generated = sum(len(stats.get(f"{phase}-phase", {}).get("test-cases", ()))
+                    for phase in ("generate", "target")) if stats else calls
+    return _Slice(errors, others, generated, calls, steps, stopped)
+
+
+class Campaign:
+    """Runs machines under one ledger; calls `on_finding` the moment a finding is recorded."""
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        *,
+        profile: settings,
+        seed: int,
+        examples: int | None = None,
+        minutes: float | None = None,
+        ledger: Ledger | None = None,
+        on_finding: Callable[[Finding], None] = lambda finding: None,
+        on_turn: Callable[[MachineReport], None] = lambda report: None,
+        progress: Callable[[], None] | None = None,
+        explain: bool = False,
+        until: Callable[[Finding], bool] | None = None,
+    ) -> None:
+        self.names = list(names)
+        self.profile = profile
+        self.seed = seed
+        self.examples = examples
+        self.minutes = minutes
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.on_finding = on_finding
+        self.on_turn = on_turn
+        self.progress = progress
+        self.explain = explain
+        self.until = until  # stop the whole campaign once a finding satisfies it
+        self.reports = {
+            name: MachineReport(name, MACHINES[name].__name__, all_checks(MACHINES[name]))
+            for name in self.names
+        }
+        self.found: list[Finding] = []
+        self.started = 0.0
+        self.stopped: str | None = None
+        self.current: str | None = None  # the machine whose turn it is
+
+    # -- budgets ---------------------------------------------------------------------------
+    def budget_of(self, name: str) -> int:
+        """The machine's example budget: --examples, else the profile's scaled by its share."""
+        if self.examples is not None:
+            return self.examples
+        cls = MACHINES[name]
+        return max(1, int(self.profile.max_examples * cls.budget))
+
+    def run(self) -> CampaignResult:
+        self.started = time.monotonic()
+        with _running(self.ledger, self.progress):
+            try:
+                if self.minutes is None:
+                    for name in self.names:
+                        self._turn(name, deadline=None, examples=self.budget_of(name))
+                        if self.stopped:
+                            break
+                else:
+                    self._timed()
+            except KeyboardInterrupt:
+                self.stopped = "SIGINT"
+        return CampaignResult(
+            machines=[self.reports[n] for n in self.names], findings=list(self.found),
+            seconds=time.monotonic() - self.started, seed=self.seed, stopped=self.stopped,
+        )
+
+    def _timed(self) -> None:
+        """Rounds of turns: every machine gets its turn early, and equal time; what a turn
+        leaves unused goes to the turns after it."""
+        assert self.minutes is not None
+        end = self.started + self.minutes * 60
+        rounds = max(1, int(-(-self.minutes // ROUND_MINUTES)))
+        left = {name: self.budget_of(name) for name in self.names}
+        for round_no in range(rounds):
+            for index, name in enumerate(self.names):
+                now = time.monotonic()
+                turns_left = (rounds - round_no) * len(self.names) - index
+                share = max(0.0, end - now) / max(1, turns_left)
+                report = self.reports[name]
+                report.budget_seconds = (report.budget_seconds or 0.0) + share
+                if left[name] <= 0 or share <= 0:
+                    continue
+                before = report.examples
+                self._turn(name, deadline=now + share, examples=left[name])
+                left[name] -= report.examples - before
+                if self.stopped:
+                    return
+
+    # -- one machine's turn ----------------------------------------------------------------
+    def _turn(self, name: str, *, deadline: float | None, examples: int) -> None:
+        cls = MACHINES[name]
+        report = self.reports[name]
+        report.turns += 1
+        self.current = report.cls_name
+        # Hypothesis's explain phase traces every line of every shrink call: off unless asked
+        phases = [p for p in self.profile.phases if self.explain or p is not Phase.explain]
+        base = settings(cls.settings_for(self.profile), report_multiple_bugs=True, phases=phases)
+        start = time.monotonic()
+        RUN.control.deadline = deadline
+        try:
+            if report.turns == 1 and base.database is not None and Phase.reuse in base.phases:
+                # saved counterexamples first, with nothing suppressed: each one that still
+                # fails is a finding of this run (one that no longer fails leaves the database)
+                self._slice(name, settings(base, phases=[Phase.explicit, Phase.reuse]), report,
+                            suppress=False)
+            # no reuse phase after that: a saved example of a finding the run already holds
+            # would pass (it is suppressed) and Hypothesis would delete it from the database;
+            # new findings are still saved there, for the next run
+            phases = [p for p in base.phases if p is not Phase.reuse]
+            left = examples
+            while left > 0 and not self.stopped and not report.stopped:
+                # a slice ends on its budget, or soon after its first new finding: go on past it
+                generated, new = self._slice(name, settings(base, max_examples=left, phases=phases),
+                                             report)
+                left -= generated
+                if not new:
+                    break
+        finally:
+            RUN.control.deadline = None
+            report.seconds += time.monotonic() - start
+            self.on_turn(report)
+
+    def _slice(self, name: str, profile: settings, report: MachineReport, *,
+               suppress: bool = True) -> tuple[int, int]:
+        """One Hypothesis run; (examples generated, findings recorded)."""
+        cls = MACHINES[name]
+        seed = slice_seed(self.seed, name, report.slices)
+        report.slices += 1
+        self.ledger.freeze(suppress=suppress)
+        result = run_slice(cls, profile, seed)
+        report.examples += result.generated
+        report.test_calls += result.calls
+        report.steps += result.steps
+        before = len(self.found)
+        for error in result.errors:
+            self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
+                         cls, seed, report, shrunk=True)
+        if result.stopped and result.stopped != "time":
+            # interrupted while shrinking: keep what was found, unshrunk
+            for violation, trace in list(RUN.control.pending.values()):
+                self._record(violation, trace, "", cls, seed, report, shrunk=False)
+            self.stopped = result.stopped
+            report.stopped = result.stopped
+        elif result.stopped:
+            report.stopped = "time"
+        if result.others:
+            raise result.others[0]
+        return result.generated, len(self.found) - before
+
+    def _record(self, violation: Any, trace: dict[str, Any], program: str, cls: Any, seed: int,
+                report: MachineReport, *, shrunk: bool) -> None:
+        roots = sandbox_roots(trace["sandbox"]) if trace.get("sandbox") else []
+        violation, trace = unsandboxed(violation, roots), unsandboxed(trace, roots)
+        finding = Finding(
+            signature=violation.signature, violation=violation, trace=trace, program=program,
+            machine=cls.__name__, seed=seed, shrunk=shrunk,
+            found_after_examples=sum(r.examples for r in self.reports.values()),
+            found_after_seconds=time.monotonic() - self.started,
+        )
+        if self.ledger.add(finding):
+            self.found.append(finding)
+            report.findings.append(finding)
+            self.on_finding(finding)
+            if self.until is not None and self.until(finding):
+                self.stopped = self.stopped or "until"
+
+
+def _program(error: BaseException) -> str:
+    return "\n".join(str(n) for n in getattr(error, "__notes__", []) or [])
+
+
+@contextlib.contextmanager
+def _running(ledger: Ledger, progress: Callable[[], None] | None) -> Iterator[None]:
+    """Make `ledger` the one machines consult, for the length of the campaign."""
+    saved = RUN.ledger, RUN.control
+    RUN.reset(ledger)
+    RUN.control.progress = progress
+    try:
+        yield
+    finally:
+        RUN.ledger, RUN.control = saved
+
+
+def run_campaign(names: Sequence[str], **options: Any) -> CampaignResult:
+    """`Campaign(names, **options).run()`."""
+    return Campaign(names, **options).run()

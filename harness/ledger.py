@@ -1,0 +1,124 @@
+"""What one run knows while it fuzzes: its distinct findings, when to stop, how far it got.
+
+Machines consult `RUN` after every step. A violation whose signature the run already holds
+is counted as a hit, not raised again, so the machine goes on past a shallow defect to the
+next one; a new signature is raised (typed by signature, so Hypothesis shrinks it on its
+own) and becomes a finding once shrunk. The set of known signatures is frozen for the length
+of one Hypothesis run, so a shrink always sees the same rules as the run that found it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.violation import Signature, Violation
+
+
+class StopFuzzing(KeyboardInterrupt):  # noqa: N818 - control flow
+    """Ends a machine's turn between two steps: its time is up, or the run was interrupted.
+
+    A KeyboardInterrupt to Hypothesis, the one exception its engine lets through without
+    recording the example (anything else half-way through an example reads as a failure or
+    as inconsistent data); the campaign catches it before anything else can see it."""
+
+
+@dataclass
+class Finding:
+    """One distinct defect: its signature, its shrunk example, and how often the run met it."""
+
+    signature: Signature
+    violation: Violation  # as the shrunk example shows it
+    trace: dict[str, Any]  # the machine's trace (steps, journal, target, machine, face)
+    program: str  # Hypothesis's reproducible program and blob
+    machine: str  # the state machine's class name
+    seed: int | None  # the seed of the Hypothesis run that found it
+    shrunk: bool = True  # False: the run was interrupted before shrinking ended
+    hits: int = 1  # examples in which the run met it (the first included)
+    found_after_examples: int = 0
+    found_after_seconds: float = 0.0
+
+
+class Ledger:
+    """The run's findings by signature, and the signatures machines treat as known."""
+
+    def __init__(self) -> None:
+        self.findings: dict[Signature, Finding] = {}
+        self._known: frozenset[Signature] = frozenset()
+        self._lock = threading.Lock()
+
+    def known(self, signature: Signature) -> bool:
+        return signature in self._known
+
+    def freeze(self, *, suppress: bool = True) -> None:
+        """Fix the known signatures for the next Hypothesis run (none: replay everything)."""
+        with self._lock:
+            self._known = frozenset(self.findings) if suppress else frozenset()
+
+    def add(self, finding: Finding) -> bool:
+        """Record a finding; False (and one more hit) when its signature was already held."""
+        with self._lock:
+            held = self.findings.get(finding.signature)
+            if held is not None:
+                held.hits += 1
+                return False
+            self.findings[finding.signature] = finding
+            return True
+
+    def count(self, signatures: Iterable[Signature]) -> None:
+        """One more hit for each known signature an example met."""
+        with self._lock:
+            for signature in signatures:
+                held = self.findings.get(signature)
+                if held is not None:
+                    held.hits += 1
+
+    def hits(self) -> Counter[Signature]:
+        with self._lock:
+            return Counter({s: f.hits for s, f in self.findings.items()})
+
+
+@dataclass
+class Control:
+    """When machines must stop, and the new findings still shrinking in this Hypothesis run."""
+
+    deadline: float | None = None  # time.monotonic() after which a turn stops between steps
+    interrupted: str | None = None  # the signal that asked the whole run to stop
+    pending: dict[Signature, tuple[Violation, dict[str, Any]]] = field(default_factory=dict)
+    progress: Callable[[], None] | None = None  # called at most every `interval` seconds
+    interval: float = 5.0
+    _last: float = 0.0
+
+    def check(self) -> None:
+        """Raise StopFuzzing when the run was interrupted, or when the turn's time is up and
+        no new finding is shrinking (a shrink in progress is finished, within its cap)."""
+        if self.interrupted:
+            raise StopFuzzing(self.interrupted)
+        if self.deadline is not None and not self.pending and time.monotonic() > self.deadline:
+            raise StopFuzzing("time")
+        if self.progress is not None:
+            now = time.monotonic()
+            if now - self._last >= self.interval:
+                self._last = now
+                self.progress()
+
+
+@dataclass
+class RunState:
+    """The one place machines reach (Hypothesis builds them with no arguments)."""
+
+    ledger: Ledger = field(default_factory=Ledger)
+    control: Control = field(default_factory=Control)
+    examples: int = 0  # state machines built (examples, shrinks and replays alike)
+    steps: int = 0
+
+    def reset(self, ledger: Ledger | None = None) -> None:
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.control = Control()
+
+
+RUN = RunState()
