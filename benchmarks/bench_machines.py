@@ -1,12 +1,17 @@
-"""Prints steps/s per machine and Kanboard face on the reference, and per mutant the time to
-the first failure and the shrunk length. A script, not a test: figures vary by machine.
+"""Speed of the machines, as a ratio to bare Hypothesis, and of finding and shrinking mutants.
 
-    python benchmarks/bench_machines.py [--examples N] [--mutants a,b] [--skip-mutants]
+A script, not a test: figures vary by machine. Machines here are shared and noisy, so every
+machine's steps/s is divided by that of a bare state machine (the same number of rules, each
+doing nothing) run just before it in the same process, and the median of the rounds is shown.
+
+    python benchmarks/bench_machines.py [--examples N] [--rounds 3] [--faces inproc,http]
+                                        [--machines a,b] [--mutants a,b | --skip-mutants]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -14,52 +19,105 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hypothesis import settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test  # noqa: E402
 
 from harness import profiles  # noqa: E402
 from harness.campaign import run_campaign  # noqa: E402
 from harness.config import CONFIG  # noqa: E402
 from harness.machines import MACHINES  # noqa: E402
 
+SIX_MUTANTS = ("no-dedupe", "tag-rmw", "write-through-symlink", "dirname-unchecked",
+               "spawner-cap-per-run", "ralph-guard-staged-only")
+
+
+def bare_machine(n_rules: int) -> type[RuleBasedStateMachine]:
+    """A state machine with `n_rules` rules that draw an integer and do nothing."""
+    body: dict[str, object] = {}
+    for i in range(n_rules):
+        def nothing(self: object, x: int) -> None:
+            self.steps += 1  # type: ignore[attr-defined]
+
+        nothing.__name__ = f"rule_{i}"
+        body[f"rule_{i}"] = rule(x=st.integers(0, 10))(nothing)
+
+    def init(self: RuleBasedStateMachine) -> None:
+        RuleBasedStateMachine.__init__(self)
+        self.steps = 0
+
+    def teardown(self: RuleBasedStateMachine) -> None:
+        BARE["steps"] += self.steps  # type: ignore[attr-defined]
+
+    body["__init__"] = init
+    body["teardown"] = teardown
+    return type(f"Bare{n_rules}", (RuleBasedStateMachine,), body)
+
+
+BARE = {"steps": 0}
+
+
+def bare_rate(rules: int, profile: settings) -> float:
+    BARE["steps"] = 0
+    start = time.perf_counter()
+    run_state_machine_as_test(bare_machine(rules), settings=settings(profile, database=None))
+    return BARE["steps"] / (time.perf_counter() - start)
+
+
+def machine_rate(name: str, profile: settings) -> tuple[float, int]:
+    """Steps/s of one campaign of the machine, and how many findings it made."""
+    start = time.perf_counter()
+    result = run_campaign([name], profile=profile, seed=0)
+    return result.machines[0].steps / (time.perf_counter() - start), len(result.findings)
+
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--examples", type=int, default=10)
-    parser.add_argument("--mutants", default="")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examples", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--faces", default="inproc,http")
+    parser.add_argument("--machines", default=",".join(MACHINES))
+    parser.add_argument("--mutants", default=",".join(SIX_MUTANTS))
     parser.add_argument("--skip-mutants", action="store_true")
     args = parser.parse_args()
     profiles.register()
-    profile = settings(settings.get_profile("ci"), max_examples=args.examples)
+    profile = settings(profiles.use_profile("ci"), max_examples=args.examples, database=None)
 
-    print("machine          face    examples  steps   seconds  steps/s")
-    for face in ("inproc", "http"):
+    print(f"steps/s on the reference, {args.examples} examples a run, median of {args.rounds} rounds")
+    print("machine      face     steps/s   bare steps/s   ratio to bare")
+    for face in args.faces.split(","):
         CONFIG.target, CONFIG.face = "reference", face
-        for name in MACHINES:
-            run = run_campaign([name], profile=profile, seed=0).machines[0]
-            rate = run.steps / run.seconds if run.seconds else 0.0
-            flag = f"  {len(run.findings)} FINDING(S)" if run.findings else ""
-            print(f"{name:<16} {face:<7} {run.examples:>8} {run.steps:>6} {run.seconds:>9.1f} {rate:>8.1f}{flag}")
+        for name in args.machines.split(","):
+            rates, bares = [], []
+            for _ in range(args.rounds):
+                bares.append(bare_rate(len(MACHINES[name].rules()), profile))
+                rate, found = machine_rate(name, profile)
+                if found:
+                    print(f"  (the reference had {found} finding(s) in {name}: a harness defect)")
+                rates.append(rate)
+            ratio = statistics.median(r / b for r, b in zip(rates, bares, strict=True))
+            print(f"{name:<12} {face:<7} {statistics.median(rates):8.1f} {statistics.median(bares):13.1f}"
+                  f"      1/{1 / ratio:5.1f}")
     if args.skip_mutants:
         return 0
     from tests.mutant_expectations import EXPECTED
 
-    wanted = [m for m in args.mutants.split(",") if m] or sorted(EXPECTED)
-    print("\nmutant                      machine     invariant  first-failure-s  shrunk-steps")
     CONFIG.face = "inproc"
-    for mutant in wanted:
-        machine, _ = EXPECTED[mutant]
+    print(f"\nmutants under ci (shrink cap {profiles.SHRINK['calls']} calls a finding)")
+    print("mutant                      machine     first finding   first-failure-s  total-s  shrunk-steps  cap-hit")
+    for mutant in [m for m in args.mutants.split(",") if m]:
+        machine, invariants = EXPECTED[mutant]
         CONFIG.target = f"mutant:{mutant}"
-        start = time.monotonic()
-        result = run_campaign([machine], profile=profiles_ci(), seed=0)
-        first = result.findings[0] if result.findings else None
-        found = first.violation.invariant if first else "none"
-        length = len(first.trace["steps"]) if first else 0
-        at = first.found_after_seconds if first else float("nan")
-        print(f"{mutant:<27} {machine:<11} {found:<10} {at:>15.2f} {length:>13}   (campaign {time.monotonic() - start:.1f}s)")
+        start = time.perf_counter()
+        result = run_campaign([machine], profile=profiles.use_profile("ci"), seed=0,
+                              until=lambda f, wanted=invariants: f.violation.invariant in wanted)
+        took = time.perf_counter() - start
+        hit = next((f for f in result.findings if f.violation.invariant in invariants), None)
+        if hit is None:
+            print(f"{mutant:<27} {machine:<11} not found in {result.examples} examples ({took:.1f} s)")
+            continue
+        print(f"{mutant:<27} {machine:<11} {hit.violation.invariant:<15} {hit.found_after_seconds:>15.1f}"
+              f" {took:>8.1f} {len(hit.trace.get('steps') or ()):>13}  {'yes' if hit.shrink_capped else 'no'}")
     return 0
-
-
-def profiles_ci() -> settings:
-    return settings.get_profile("ci")
 
 
 if __name__ == "__main__":

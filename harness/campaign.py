@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
+import unittest
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from harness.normalise import sandbox_roots, unsandboxed
 from harness.violation import InvariantViolation
 
 ROUND_MINUTES = 10.0  # a timed run goes round the machines at least once per this long
+UNBOUNDED = 10**9  # a timed run without --examples: the clock is the only budget
 
 
 @dataclass
@@ -64,9 +66,11 @@ class CampaignResult:
         return sum(m.steps for m in self.machines)
 
 
-def slice_seed(seed: int, machine: str, turn: int) -> int:
-    """The seed of one Hypothesis run: stable across processes and Python versions."""
-    digest = hashlib.sha256(f"{seed}:{machine}:{turn}".encode()).digest()
+def slice_seed(seed: int, machine: str, turn: int, worker: int = 0) -> int:
+    """The seed of one Hypothesis run: stable across processes and Python versions; each
+    worker of a parallel run draws its own."""
+    key = f"{seed}:{machine}:{turn}" + (f":{worker}" if worker else "")
+    digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:8], "big")
 
 
@@ -104,11 +108,15 @@ def run_slice(cls: Any, profile: settings, seed: int) -> _Slice:
     previous = getattr(cls, "_hypothesis_internal_use_seed", None)
     cls._hypothesis_internal_use_seed = seed
     RUN.control.pending.clear()
+    RUN.control.cut = False
+    RUN.control.capped.clear()
     try:
         with collector.with_value(stats.update):
             run_state_machine_as_test(cls, settings=profile)
     except StopFuzzing as stop:
         stopped = str(stop) or "stopped"
+    except unittest.SkipTest:
+        pass  # nothing to run: an empty database to replay, or no phase that generates
     except BaseException as caught:  # noqa: BLE001 - sorted below; KeyboardInterrupt re-raised
         if isinstance(caught, KeyboardInterrupt):
             raise
@@ -139,6 +147,8 @@ class Campaign:
         progress: Callable[[], None] | None = None,
         explain: bool = False,
         until: Callable[[Finding], bool] | None = None,
+        worker: int = 0,
+        workers: int = 1,
     ) -> None:
         self.names = list(names)
         self.profile = profile
@@ -151,6 +161,8 @@ class Campaign:
         self.progress = progress
         self.explain = explain
         self.until = until  # stop the whole campaign once a finding satisfies it
+        self.worker = worker  # which worker of a parallel run this is (its own seeds)
+        self.workers = workers  # how many share an example budget (a time budget each has whole)
         self.reports = {
             name: MachineReport(name, MACHINES[name].__name__, all_checks(MACHINES[name]))
             for name in self.names
@@ -162,11 +174,13 @@ class Campaign:
 
     # -- budgets ---------------------------------------------------------------------------
     def budget_of(self, name: str) -> int:
-        """The machine's example budget: --examples, else the profile's scaled by its share."""
-        if self.examples is not None:
-            return self.examples
-        cls = MACHINES[name]
-        return max(1, int(self.profile.max_examples * cls.budget))
+        """The machine's example budget: --examples, else (a timed run) as many as the time
+        allows, else the profile's scaled by its share; split among a parallel run's workers."""
+        if self.examples is None and self.minutes is not None:
+            return UNBOUNDED
+        total = self.examples if self.examples is not None else \
+            max(1, int(self.profile.max_examples * MACHINES[name].budget))
+        return max(1, -(-total // self.workers))
 
     def run(self) -> CampaignResult:
         self.started = time.monotonic()
@@ -219,6 +233,8 @@ class Campaign:
         base = settings(cls.settings_for(self.profile), report_multiple_bugs=True, phases=phases)
         start = time.monotonic()
         RUN.control.deadline = deadline
+        # a shrink may run over its turn by a tenth of the turn (5 s at least), then it stops
+        RUN.control.grace = max(5.0, 0.1 * (deadline - start)) if deadline is not None else 0.0
         try:
             if report.turns == 1 and base.database is not None and Phase.reuse in base.phases:
                 # saved counterexamples first, with nothing suppressed: each one that still
@@ -246,7 +262,7 @@ class Campaign:
                suppress: bool = True) -> tuple[int, int]:
         """One Hypothesis run; (examples generated, findings recorded)."""
         cls = MACHINES[name]
-        seed = slice_seed(self.seed, name, report.slices)
+        seed = slice_seed(self.seed, name, report.slices, self.worker)
         report.slices += 1
         self.ledger.freeze(suppress=suppress)
         result = run_slice(cls, profile, seed)
@@ -256,15 +272,15 @@ class Campaign:
         before = len(self.found)
         for error in result.errors:
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
-                         cls, seed, report, shrunk=True)
-        if result.stopped and result.stopped != "time":
-            # interrupted while shrinking: keep what was found, unshrunk
-            for violation, trace in list(RUN.control.pending.values()):
+                         cls, seed, report, shrunk=not RUN.control.cut)
+        for violation, trace in list(RUN.control.pending.values()):
+            # raised, but the Hypothesis run ended before reporting it: kept as first found
+            if violation.signature not in {e.violation.signature for e in result.errors}:
                 self._record(violation, trace, "", cls, seed, report, shrunk=False)
-            self.stopped = result.stopped
-            report.stopped = result.stopped
+        if RUN.control.interrupted:
+            self.stopped = report.stopped = RUN.control.interrupted
         elif result.stopped:
-            report.stopped = "time"
+            report.stopped = result.stopped
         if result.others:
             raise result.others[0]
         return result.generated, len(self.found) - before
@@ -276,6 +292,7 @@ class Campaign:
         finding = Finding(
             signature=violation.signature, violation=violation, trace=trace, program=program,
             machine=cls.__name__, seed=seed, shrunk=shrunk,
+            shrink_capped=violation.signature in RUN.control.capped,
             found_after_examples=sum(r.examples for r in self.reports.values()),
             found_after_seconds=time.monotonic() - self.started,
         )

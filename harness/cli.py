@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from harness import profiles
 from harness.config import CONFIG
+from harness.workers import default_workers
 
 
 class UsageError(Exception):
@@ -44,22 +47,51 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--machines", default=",".join(MACHINES),
                      help=f"comma-separated, from: {', '.join(MACHINES)}")
     run.add_argument("--profile", choices=list(profiles.PROFILES), default="ci")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--minutes", type=float, default=None, help="time budget: rounds until it ends")
-    run.add_argument("--examples", type=int, default=None, help="override max_examples per machine")
+    run.add_argument("--seed", type=int, default=0,
+                     help="seed of every machine's runs (same seed and budget: same findings)")
+    run.add_argument("--minutes", type=_positive(float, "minutes"), default=None,
+                     help="time budget: machines take turns until it ends")
+    run.add_argument("--examples", type=_positive(int, "examples"), default=None,
+                     help="examples per machine (instead of the profile's)")
     run.add_argument("--reports-dir", default="reports")
+    run.add_argument("--cache-dir", default=None,
+                     help="Hypothesis's own files and example database (default: <reports-dir>/.hypothesis)")
     run.add_argument("--explain", action="store_true",
                      help="keep Hypothesis's explain phase while shrinking (much slower)")
+    run.add_argument("--workers", type=_positive(int, "workers"), default=None,
+                     help="processes fuzzing the run together (default: one per core); they "
+                     "share the example database and the findings (with FUZZ_REDIS_URL: across hosts)")
 
     sub.add_parser("serve", help="start the fake Kanboard over HTTP for a real AgentLeeOps "
                    "(options: python -m harness serve --help)")
 
     sub.add_parser("targets", help="list every target and mutant by the name --target takes")
 
-    replay = sub.add_parser("replay", help="replay a trace file written by a failing run")
+    replay = sub.add_parser("replay", help="replay a trace on its own target: still failing (exit 1), "
+                            "fixed (0) or could not run (3)")
     replay.add_argument("trace")
-    target_options(replay)
+    replay.add_argument("--target", default=None,
+                        help="replay on another target than the trace's own (said so in the output)")
+    replay.add_argument("--agentleeops-path", default=os.environ.get("AGENTLEEOPS_PATH"),
+                        help="AgentLeeOps checkout, for a trace of target agentleeops")
+    replay.add_argument("--face", choices=["inproc", "http"], default=None,
+                        help="Kanboard face (default: the one the trace was recorded on)")
     return parser
+
+
+def _positive(kind: type, what: str) -> Any:
+    """An argparse type: a finite number above zero, or one clear line."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--{what} takes a number, not {text!r}") from None
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"--{what} must be a finite number above 0, not {text}")
+        return value
+
+    parse.__name__ = what
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,10 +120,10 @@ def _main(argv: list[str]) -> int:
         for name, description in list_targets():
             print(f"{name}\t{description}")
         return 0
+    if args.command == "replay":
+        return _replay(args)
     target = _check_target(args.target, args.agentleeops_path)
     CONFIG.target, CONFIG.agentleeops_path, CONFIG.face = args.target, args.agentleeops_path, args.face
-    if args.command == "replay":
-        return _replay(args, target)
     return _run(args, target.split(" ", 1)[1] if " " in target else "")
 
 
@@ -105,28 +137,55 @@ def _check_target(name: str, path: str | None) -> str:
     return f"{name} {getattr(target, 'version', '')}".strip()
 
 
-def _replay(args: argparse.Namespace, target: str) -> int:
-    from harness.replay import replay_trace
+def _replay(args: argparse.Namespace) -> int:
+    """One of three outcomes, each its own exit status: still failing (1), fixed (0), could
+    not run (3: target missing, trace unreadable, a step that no longer applies)."""
+    from harness.replay import COULD_NOT_RUN, EXIT_CODES, replay_trace
     from harness.reports.trace import TraceError, load
+    from harness.steps import StepError
+    from targets.registry import TargetError, get_target
+
+    def could_not(why: str) -> int:
+        print(f"{COULD_NOT_RUN}: {why}", file=sys.stderr)
+        return EXIT_CODES[COULD_NOT_RUN]
 
     try:
         trace = load(args.trace)
     except TraceError as error:
-        raise UsageError(str(error)) from None
-    result = replay_trace(trace, target=args.target, agentleeops_path=args.agentleeops_path)
+        return could_not(str(error))
+    name = args.target or trace.target
+    path = args.agentleeops_path
+    try:
+        target = get_target(name, agentleeops_path=path)
+    except TargetError as error:
+        return could_not(f"the trace's target {name} ({trace.target_version or 'no version'}) "
+                         f"is not available here: {error}")
+    version = getattr(target, "version", "")
+    if args.target and args.target != trace.target:
+        print(f"replaying a trace of {trace.target} on {name}, as asked (--target)")
+    elif trace.target_version and version and version != trace.target_version:
+        print(f"note: the trace was recorded on {trace.target} {trace.target_version}; "
+              f"this is {version}")
+    CONFIG.target, CONFIG.agentleeops_path = name, path
+    face = args.face or trace.face
+    try:
+        result = replay_trace(trace, target=name, agentleeops_path=path, face=face)
+    except (StepError, KeyError, TypeError, ValueError) as error:
+        return could_not(f"a step of {args.trace} does not apply to {name}: {error}")
     for number, text in enumerate(result.texts, start=1):
         print(f"{number:3}. {text}")
-    if result.violation is None:
-        print(f"replayed {result.steps_applied} steps on {target}: no invariant broken")
-        return 0
-    print(f"replayed {result.steps_applied} steps on {target}: {result.violation.headline()}")
-    return 1
+    where = f"{name} {version}".strip()
+    if result.violation is not None:
+        print(f"still failing on {where} after {result.steps_applied} steps: {result.violation.headline()}")
+    else:
+        recorded = result.recorded.headline() if result.recorded else "nothing was recorded"
+        print(f"fixed on {where}: {len(trace.steps)} steps replayed, no longer {recorded}")
+    for other in result.others[:5]:
+        print(f"  also met on the way: {other.headline()}")
+    return EXIT_CODES[result.outcome]
 
 
 def _run(args: argparse.Namespace, target_version: str) -> int:
-    from hypothesis import settings
-
-    from harness.campaign import Campaign
     from harness.ledger import RUN
     from harness.machines import MACHINES
     from harness.reporting import Reporter, summary_line
@@ -136,8 +195,13 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     unknown = [m for m in names if m not in MACHINES]
     if unknown or not names:
         raise UsageError(f"unknown machine {(unknown or [''])[0]!r}; choose from {', '.join(MACHINES)}")
+    cache_dir = args.cache_dir or os.path.join(args.reports_dir, ".hypothesis")
+    profiles.use_cache_dir(cache_dir)
+    try:
+        profiles.check_database()
+    except profiles.DatabaseError as error:
+        raise UsageError(str(error)) from None
     profiles.register()
-    profile = settings.get_profile(args.profile)
     reporter = Reporter(args.reports_dir, target=CONFIG.target, target_version=target_version,
                         face=args.face, seed=args.seed, machines=names, profile=args.profile,
                         budget_minutes=args.minutes)
@@ -146,18 +210,18 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     except ReportsError as error:
         raise UsageError(str(error)) from None
     log_path = run_dir / "target-output.log"
+    workers = args.workers or default_workers()
     print(f"fuzzing {CONFIG.target} ({args.face} Kanboard face), profile {args.profile}, seed {args.seed}"
-          + (f", {args.minutes:g} min" if args.minutes else ""))
+          + (f", {args.minutes:g} min" if args.minutes else "")
+          + (f", {workers} workers" if workers > 1 else ""))
     print(f"  reports: {run_dir}  (what the target prints: {log_path.name})", flush=True)
-    campaign = Campaign(names, profile=profile, seed=args.seed, examples=args.examples,
-                        minutes=args.minutes, explain=args.explain)
-    reporter.attach(campaign)
     with captured_output(str(log_path)) as console, _stop_on_signals():
-        status = Status(console, campaign, args.minutes)
-        campaign.progress = status.tick
-        campaign.on_finding = status.wrap_finding(campaign.on_finding)
-        campaign.on_turn = status.wrap_turn(campaign.on_turn)
-        result = campaign.run()
+        status = Status(console, args.minutes)
+        if workers > 1:
+            result = _run_workers(args, names, workers, cache_dir, str(log_path), target_version,
+                                  reporter, status)
+        else:
+            result = _run_here(args, names, reporter, status, target_version)
         status.done()
     findings_md = reporter.finish(result)
     print(summary_line(result, findings_md))
@@ -168,38 +232,107 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     return 1 if any(f.violation.severity in ("P0", "P1") for f in result.findings) else 0
 
 
+def _run_here(args: argparse.Namespace, names: list[str], reporter: Any, status: Status,
+              target_version: str) -> Any:
+    """One process: the campaign runs here (with a shared Redis, its findings are claimed
+    there, so other hosts running the same command report each defect once)."""
+    from harness.campaign import Campaign
+    from harness.ledger import RUN, Ledger
+    from harness.workers import RedisClaims
+
+    url = os.environ.get("FUZZ_REDIS_URL")
+    claims = RedisClaims(url, _run_key(args, target_version)) if url else None
+    campaign = Campaign(names, profile=profiles.use_profile(args.profile), seed=args.seed,
+                        examples=args.examples, minutes=args.minutes, explain=args.explain,
+                        ledger=Ledger(claims, owner=f"{socket.gethostname()}-{os.getpid()}"))
+    reporter.attach(campaign)
+    status.counts = lambda: (campaign.current or "-", RUN.examples, RUN.steps, len(campaign.found))
+    campaign.progress = status.tick
+    campaign.on_finding = status.wrap_finding(campaign.on_finding)
+    campaign.on_turn = status.wrap_turn(campaign.on_turn)
+    return campaign.run()
+
+
+def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache_dir: str,
+                 log_path: str, target_version: str, reporter: Any, status: Status) -> Any:
+    """N processes, one set of findings: the main process reports, the workers fuzz."""
+    import time
+
+    from harness.campaign import CampaignResult
+    from harness.ledger import RUN
+    from harness.workers import Job, run_workers
+
+    key = _run_key(args, target_version)
+    jobs = [Job(i, workers, tuple(names), args.profile, args.seed, args.examples, args.minutes,
+                args.explain, CONFIG.target, CONFIG.agentleeops_path, args.face, cache_dir, log_path,
+                os.environ.get("FUZZ_REDIS_URL"), key, str(reporter.folder.path / ".claims.sqlite"))
+            for i in range(workers)]
+    seen: dict[str, Any] = {"machines": [], "found": 0}
+    status.counts = lambda: ("all", sum(m.examples for m in seen["machines"]),
+                             sum(m.steps for m in seen["machines"]), seen["found"])
+    reporter.machines = lambda: seen["machines"]
+    on_finding = status.wrap_finding(reporter.finding)
+
+    def finding(f: Any) -> None:
+        seen["found"] += 1
+        on_finding(f)
+
+    def turn(machines: list[Any]) -> None:
+        seen["machines"] = machines
+        reporter.folder.write_findings(machines)
+        status.tick()
+
+    started = time.monotonic()
+    machines, findings, stopped = run_workers(
+        jobs, on_finding=finding, on_turn=turn,
+        interrupted=lambda: (status.tick(), RUN.control.interrupted)[1])
+    reporter.folder.update(findings)  # their final hit counts, all workers added up
+    return CampaignResult(machines=machines, findings=findings, seconds=time.monotonic() - started,
+                          seed=args.seed, stopped=stopped)
+
+
+def _run_key(args: argparse.Namespace, target_version: str) -> str:
+    from harness.workers import run_key
+
+    return os.environ.get("FUZZ_RUN_KEY") or run_key(CONFIG.target, target_version, args.profile, args.seed)
+
+
 class Status:
     """Progress while a run fuzzes: a status line redrawn on a terminal, plain lines in a log."""
 
-    def __init__(self, console: TextIO, campaign: Any, minutes: float | None) -> None:
+    def __init__(self, console: TextIO, minutes: float | None) -> None:
         import time
 
         self.console = console
-        self.campaign = campaign
         self.started = time.monotonic()
         self.minutes = minutes
         self.tty = console.isatty()
         self.last_plain = 0.0
+        self.last_tick = 0.0
+        self.counts: Any = lambda: ("-", 0, 0, 0)  # machine, examples, steps, findings
+        self.found = 0
 
     def _line(self) -> str:
         import time
 
-        from harness.ledger import RUN
-
         elapsed = time.monotonic() - self.started
         left = f", {max(0.0, self.minutes * 60 - elapsed):.0f} s left" if self.minutes else ""
-        machine = self.campaign.current or "-"
-        return (f"  [{elapsed:6.0f} s] {machine}: {RUN.examples:,} examples built, {RUN.steps:,} steps, "
-                f"{len(self.campaign.found)} distinct finding(s){left}")
+        machine, examples, steps, found = self.counts()
+        return (f"  [{elapsed:6.0f} s] {machine}: {examples:,} examples, {steps:,} steps, "
+                f"{found} distinct finding(s){left}")
 
     def tick(self) -> None:
         import time
 
+        now = time.monotonic()
+        if now - self.last_tick < 1.0:
+            return
+        self.last_tick = now
         if self.tty:
             self.console.write("\r\033[K" + self._line())
             self.console.flush()
-        elif time.monotonic() - self.last_plain >= 30:
-            self.last_plain = time.monotonic()
+        elif now - self.last_plain >= 30:
+            self.last_plain = now
             self.console.write(self._line() + "\n")
             self.console.flush()
 
@@ -214,8 +347,9 @@ class Status:
 
         def on_finding(finding: Any) -> None:
             inner(finding)
+            self.found += 1
             shrunk = "" if finding.shrunk else " (not shrunk)"
-            self.say(f"  + finding #{len(self.campaign.found)} [{finding.violation.severity}] "
+            self.say(f"  + finding #{self.found} [{finding.violation.severity}] "
                      f"{signature_text(finding.signature)}{shrunk}")
 
         return on_finding

@@ -21,6 +21,7 @@ class RunConfig:
     profile: str = "dev"  # the Hypothesis profile the pytest front loaded
     seed: int = 0  # the pytest front's seed (--fuzz-seed)
     target_version: str = ""
+    claims_path: str = ""  # the pytest session's shared claims (harness/test_machines.py)
 
 
 CONFIG = RunConfig(agentleeops_path=os.environ.get("AGENTLEEOPS_PATH") or None)

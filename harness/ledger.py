@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from harness.violation import Signature, Violation
 
@@ -38,48 +37,71 @@ class Finding:
     machine: str  # the state machine's class name
     seed: int | None  # the seed of the Hypothesis run that found it
     shrunk: bool = True  # False: the run was interrupted before shrinking ended
+    shrink_capped: bool = False  # its shrink spent the whole call budget (maybe not minimal)
     hits: int = 1  # examples in which the run met it (the first included)
     found_after_examples: int = 0
     found_after_seconds: float = 0.0
 
 
-class Ledger:
-    """The run's findings by signature, and the signatures machines treat as known."""
+class Claims(Protocol):
+    """Where the signatures a run has found are claimed, when several processes (or hosts)
+    fuzz one run: the first to claim a signature reports it, the others only count it."""
 
-    def __init__(self) -> None:
+    def claim(self, signature: Signature, owner: str) -> bool: ...
+    def signatures(self) -> set[Signature]: ...
+    def hit(self, signature: Signature, n: int = 1) -> None: ...
+    def hits(self) -> dict[Signature, int]: ...
+
+
+class Ledger:
+    """The run's findings by signature, and the signatures machines treat as known; with
+    `claims`, shared with the other workers of the run (harness/workers.py)."""
+
+    def __init__(self, claims: Claims | None = None, owner: str = "") -> None:
         self.findings: dict[Signature, Finding] = {}
+        self.claims = claims
+        self.owner = owner
         self._known: frozenset[Signature] = frozenset()
         self._lock = threading.Lock()
+        self.met: set[Signature] = set()  # every signature this ledger's machines met
 
     def known(self, signature: Signature) -> bool:
         return signature in self._known
 
     def freeze(self, *, suppress: bool = True) -> None:
-        """Fix the known signatures for the next Hypothesis run (none: replay everything)."""
+        """Fix the known signatures for the next Hypothesis run (none: replay everything):
+        this run's findings and, when shared, every other worker's."""
+        shared = self.claims.signatures() if self.claims is not None and suppress else set()
         with self._lock:
-            self._known = frozenset(self.findings) if suppress else frozenset()
+            self._known = frozenset(self.findings) | frozenset(shared) if suppress else frozenset()
 
     def add(self, finding: Finding) -> bool:
-        """Record a finding; False (and one more hit) when its signature was already held."""
+        """Record a finding; False (and one more hit) when its signature was already held,
+        here or by another worker."""
         with self._lock:
+            self.met.add(finding.signature)
             held = self.findings.get(finding.signature)
             if held is not None:
                 held.hits += 1
                 return False
+        if self.claims is not None and not self.claims.claim(finding.signature, self.owner):
+            self.claims.hit(finding.signature)
+            return False
+        with self._lock:
             self.findings[finding.signature] = finding
-            return True
+        return True
 
     def count(self, signatures: Iterable[Signature]) -> None:
         """One more hit for each known signature an example met."""
-        with self._lock:
-            for signature in signatures:
+        for signature in signatures:
+            with self._lock:
+                self.met.add(signature)
                 held = self.findings.get(signature)
                 if held is not None:
                     held.hits += 1
-
-    def hits(self) -> Counter[Signature]:
-        with self._lock:
-            return Counter({s: f.hits for s, f in self.findings.items()})
+                    continue
+            if self.claims is not None:
+                self.claims.hit(signature)
 
 
 @dataclass
@@ -87,24 +109,40 @@ class Control:
     """When machines must stop, and the new findings still shrinking in this Hypothesis run."""
 
     deadline: float | None = None  # time.monotonic() after which a turn stops between steps
+    grace: float = 0.0  # how long past the deadline a shrink in progress may go on
     interrupted: str | None = None  # the signal that asked the whole run to stop
+    cut: bool = False  # a shrink was stopped early (time or signal): its result is not minimal
+    capped: set[Signature] = field(default_factory=set)  # findings whose shrink spent its budget
     pending: dict[Signature, tuple[Violation, dict[str, Any]]] = field(default_factory=dict)
     progress: Callable[[], None] | None = None  # called at most every `interval` seconds
     interval: float = 5.0
     _last: float = 0.0
 
     def check(self) -> None:
-        """Raise StopFuzzing when the run was interrupted, or when the turn's time is up and
-        no new finding is shrinking (a shrink in progress is finished, within its cap)."""
-        if self.interrupted:
+        """Raise StopFuzzing when the run was interrupted or the turn's time is up, unless a
+        new finding is being shrunk: that one is finished (`shrink_must_stop` cuts it short),
+        reported and kept, then the turn ends."""
+        if self.pending:
+            pass
+        elif self.interrupted:
             raise StopFuzzing(self.interrupted)
-        if self.deadline is not None and not self.pending and time.monotonic() > self.deadline:
+        elif self.deadline is not None and time.monotonic() > self.deadline:
             raise StopFuzzing("time")
         if self.progress is not None:
             now = time.monotonic()
             if now - self._last >= self.interval:
                 self._last = now
                 self.progress()
+
+
+    def shrink_must_stop(self) -> bool:
+        """A shrink gives up what it has (the smallest failing example so far) once the run is
+        interrupted, or its turn's time is up by more than the grace."""
+        late = self.deadline is not None and time.monotonic() > self.deadline + self.grace
+        if self.interrupted or late:
+            self.cut = True
+            return True
+        return False
 
 
 @dataclass

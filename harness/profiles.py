@@ -16,6 +16,21 @@ SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter
 PROFILES = ("ci", "dev", "nightly")
 
 
+CACHE_DIR = {"path": os.environ.get("FUZZ_CACHE_DIR", os.path.join("reports", ".hypothesis"))}
+
+
+class DatabaseError(Exception):
+    """The shared example database cannot be used; one line for the user."""
+
+
+def use_cache_dir(path: str) -> None:
+    """Hypothesis's own files (and the local example database) go here, not the cwd."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    CACHE_DIR["path"] = path
+    set_hypothesis_home_dir(path)
+
+
 def example_database():
     """Redis when FUZZ_REDIS_URL is set (machines share counterexamples), else a local dir."""
     url = os.environ.get("FUZZ_REDIS_URL")
@@ -24,19 +39,43 @@ def example_database():
         from redis import Redis
 
         return RedisExampleDatabase(Redis.from_url(url), key_prefix=b"agentleeops-fuzz:")
-    return DirectoryBasedExampleDatabase(os.environ.get("FUZZ_DB_DIR", ".hypothesis/examples"))
+    return DirectoryBasedExampleDatabase(
+        os.environ.get("FUZZ_DB_DIR", os.path.join(CACHE_DIR["path"], "examples")))
 
 
-SHRINK_CALLS = 300  # test calls one finding's shrink may make (FUZZ_SHRINK_CALLS)
+def check_database() -> None:
+    """A FUZZ_REDIS_URL that cannot be reached is an error before any fuzzing, not a run that
+    silently saves nothing."""
+    url = os.environ.get("FUZZ_REDIS_URL")
+    if not url:
+        return
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except (RedisError, ValueError, OSError) as exc:
+        raise DatabaseError(f"FUZZ_REDIS_URL={url} cannot be reached: {exc}") from None
+
+
+# Test calls one finding's shrink may make, by profile (FUZZ_SHRINK_CALLS overrides): CI has
+# dozens of findings to shrink on a slow target within minutes; a night can afford minimal ones.
+SHRINK_CALLS = {"ci": 100, "dev": 200, "nightly": 500}
+SHRINK = {"calls": SHRINK_CALLS["dev"]}
 SHRINK_SECONDS = 300  # a safety net only: hitting it makes shrinking depend on the machine
 AFTER_FAILURE_CALLS = 10  # examples a Hypothesis run still generates after its first failure
+
+
+def use_profile(name: str) -> settings:
+    """The profile `name`, with the shrink budget that goes with it."""
+    SHRINK["calls"] = int(os.environ.get("FUZZ_SHRINK_CALLS", SHRINK_CALLS.get(name, SHRINK_CALLS["dev"])))
+    return settings.get_profile(name)
 
 
 def register() -> None:
     """Register the profiles, and bound shrinking and the search after a first failure by
     work done (deterministic), not time."""
-    bound_shrinking(int(os.environ.get("FUZZ_SHRINK_CALLS", SHRINK_CALLS)),
-                    int(os.environ.get("FUZZ_SHRINK_SECONDS", SHRINK_SECONDS)))
+    bound_shrinking(int(os.environ.get("FUZZ_SHRINK_SECONDS", SHRINK_SECONDS)))
     bound_search_after_failure(AFTER_FAILURE_CALLS)
     common = dict(
         parent=settings.get_profile("default"),  # never inherit whichever profile is loaded
@@ -50,11 +89,8 @@ def register() -> None:
         "ci",
         max_examples=int(os.environ.get("FUZZ_CI_EXAMPLES", "150")),
         stateful_step_count=6,
-        # A fixed seed: derandomized, with no database, so every machine runs the same
-        # examples. With a shared Redis, CI instead replays first what nightly runs saved
-        # there; Hypothesis uses no database under a fixed seed, so that mode trades the
-        # fixed seed for the replay.
-        derandomize=not shared,
+        # The campaign seeds every run from --seed, so CI runs the same examples every time;
+        # no database, unless a shared Redis holds what nightly runs found (replayed first)
         database=example_database() if shared else None,
         **common,
     )
@@ -71,11 +107,12 @@ def register() -> None:
     )
 
 
-def bound_shrinking(calls: int, seconds: int) -> None:
-    """Stop each shrink after `calls` test calls: a stateful failure can otherwise take
+def bound_shrinking(seconds: int) -> None:
+    """Stop each shrink after SHRINK["calls"] test calls: a stateful failure can otherwise take
     Hypothesis's full five minutes, and a time cap stops at a different point on every
     machine. Hypothesis has no public knob for either; its shrinker checks `check_calls`
-    after every call, which is where the bound goes (and its time cap stays a safety net)."""
+    after every call, which is where the bound goes (and its time cap stays a safety net).
+    A timed run's turn that is over, or an interrupted run, stops a shrink there too."""
     from hypothesis.internal.conjecture import engine, shrinker
 
     engine.MAX_SHRINKING_SECONDS = seconds
@@ -83,7 +120,15 @@ def bound_shrinking(calls: int, seconds: int) -> None:
     original = getattr(cls.check_calls, "__wrapped__", cls.check_calls)
 
     def check_calls(self: Any) -> None:
-        if self.calls - self.initial_calls >= calls:
+        from harness.ledger import RUN
+
+        if self.calls - self.initial_calls >= SHRINK["calls"]:
+            origin = getattr(self.shrink_target, "interesting_origin", None)
+            signature = getattr(getattr(origin, "exc_type", None), "signature", None)
+            if signature is not None:
+                RUN.control.capped.add(signature)
+            raise shrinker.StopShrinking
+        if RUN.control.shrink_must_stop():
             raise shrinker.StopShrinking
         original(self)
 

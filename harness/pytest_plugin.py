@@ -8,6 +8,7 @@ nightly), else ci when CI is set, else dev; two different choices are a usage er
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from hypothesis import settings
@@ -51,8 +52,15 @@ def _profile(config: pytest.Config) -> str:
 def pytest_configure(config: pytest.Config) -> None:
     from targets.registry import TargetError, get_target
 
+    profiles.use_cache_dir(os.environ.get("FUZZ_CACHE_DIR")
+                           or os.path.join(config.getoption("--reports-dir"), ".hypothesis"))
+    try:
+        profiles.check_database()
+    except profiles.DatabaseError as error:
+        raise pytest.UsageError(str(error)) from None
     profiles.register()
     CONFIG.profile = _profile(config)
+    profiles.use_profile(CONFIG.profile)
     settings.load_profile(CONFIG.profile)
     try:
         CONFIG.seed = int(config.getoption("--fuzz-seed"))
@@ -67,6 +75,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except TargetError as error:
         raise pytest.UsageError(str(error)) from None
     CONFIG.target_version = getattr(target, "version", "")
+    # one set of claims per session: xdist's workers share the controller's run id
+    session = getattr(config, "workerinput", {}).get("testrunuid") or uuid.uuid4().hex
+    os.makedirs(profiles.CACHE_DIR["path"], exist_ok=True)
+    CONFIG.claims_path = os.path.join(profiles.CACHE_DIR["path"], f"claims-{session}.sqlite")
     close = getattr(target, "close", None)
     if close:
         close()

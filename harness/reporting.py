@@ -6,7 +6,7 @@ found in CI and one found by the main job produce the same reports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +28,20 @@ class Reporter:
             target_version=target_version, face=face, seed=seed, profile=profile,
             budget_minutes=budget_minutes,
         )
-        self.campaign: Campaign | None = None
+        self.machines: Callable[[], list[MachineReport]] = list  # what the run did so far
 
     def attach(self, campaign: Campaign) -> Campaign:
         campaign.on_finding = self.finding
         campaign.on_turn = self.turn
-        self.campaign = campaign
+        self.machines = lambda: list(campaign.reports.values())
         return campaign
-
-    def _machines(self) -> list[MachineReport]:
-        return list(self.campaign.reports.values()) if self.campaign is not None else []
 
     def finding(self, finding: Finding) -> None:
         self.folder.add(finding)
-        self.folder.write_findings(self._machines())
+        self.folder.write_findings(self.machines())
 
     def turn(self, report: MachineReport) -> None:
-        self.folder.write_findings(self._machines())
+        self.folder.write_findings(self.machines())
 
     def finish(self, result: CampaignResult) -> Path:
         return self.folder.write_findings(result.machines, stopped=result.stopped)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import time_machine
+
 from harness import tricks
 from harness.journal import ENTRY, HUMAN, HUMAN_ACTOR, NOTE, STEP, TRICK, acting_as, current_actor
 from harness.kanboard import HumanRefused
@@ -66,7 +68,11 @@ def apply(world: World, step: Step) -> Applied:
     world.journal.step += 1
     event = world.journal.record(STEP, {"rule": step.rule, "args": dict(step.args)})
     try:
-        applied = fn(world, step.args)
+        # the target's own clock reads the world's (dates in its file names, its logs and
+        # its records): the same run gives the same artifacts. time-machine, not freezegun:
+        # 0.006 ms a step instead of 5, and it leaves the monotonic clock the budgets use
+        with time_machine.travel(world.clock(), tick=False):
+            applied = fn(world, step.args)
     except HumanRefused as exc:  # Kanboard's own UI refuses this mis-click: nothing happens
         applied = Applied(f"{step.rule} refused by Kanboard ({exc})")
     world.journal.record(NOTE, {"text": applied.text, "step_seq": event.seq})

@@ -1,8 +1,10 @@
 """`pytest harness/`: every state machine against the chosen target (default: the reference).
 
 Each machine runs a whole campaign under the loaded Hypothesis profile: past its first
-finding to every distinct one its budget reaches. Any finding fails the test with all of
-them listed (shrunk steps, trace, regression test); the run's folder holds findings.md.
+finding to every distinct one its budget reaches. The machines of one pytest session share
+their findings (an SQLite file of claims, whichever xdist worker runs them), so a defect two
+machines meet is shrunk and reported once. A machine that met any finding fails, listing
+those it reported and naming those another machine of the session reported.
 """
 
 from __future__ import annotations
@@ -12,22 +14,37 @@ from hypothesis import settings
 
 from harness.campaign import Campaign
 from harness.config import CONFIG
+from harness.ledger import Ledger
 from harness.machines import MACHINES
 from harness.reporting import Reporter
+from harness.violation import signature_text
+from harness.workers import SqliteClaims
+
+# The slowest first, so a session on two workers ends sooner.
+SLOWEST_FIRST = ("spawner", "ralph", "governance", "webhook", "combined")
+ORDER = [m for m in SLOWEST_FIRST if m in MACHINES] + sorted(set(MACHINES) - set(SLOWEST_FIRST))
 
 
 class Findings(AssertionError):
-    """The machine found defects; the message lists each one."""
+    """The machine met defects; the message lists each one."""
 
 
-@pytest.mark.parametrize("name", sorted(MACHINES))
-def test_invariants_hold(name: str, fuzz_seed: int, fuzz_target_version: str) -> None:
+@pytest.mark.parametrize("name", ORDER)
+def test_invariants_hold(name: str, fuzz_seed: int, fuzz_target_version: str, request: pytest.FixtureRequest) -> None:
     reporter = Reporter(CONFIG.reports_dir, target=CONFIG.target, target_version=fuzz_target_version,
-                        face=CONFIG.face, seed=fuzz_seed, machines=[name],
-                        profile=CONFIG.profile)
-    campaign = reporter.attach(Campaign([name], profile=settings(), seed=fuzz_seed))
+                        face=CONFIG.face, seed=fuzz_seed, machines=[name], profile=CONFIG.profile)
+    ledger = Ledger(SqliteClaims(CONFIG.claims_path), owner=request.node.nodeid)
+    campaign = reporter.attach(Campaign([name], profile=settings(), seed=fuzz_seed, ledger=ledger))
     result = campaign.run()
+    own = {f.signature for f in result.findings}
+    elsewhere = sorted(ledger.met - own)
     if result.findings:
         reporter.finish(result)
-        raise Findings(f"{len(result.findings)} distinct finding(s) on {CONFIG.target}\n"
-                       + reporter.failure_text())
+    if result.findings or elsewhere:
+        text = f"{len(result.findings)} distinct finding(s) on {CONFIG.target}\n"
+        if result.findings:
+            text += reporter.failure_text()
+        if elsewhere:
+            text += (f"and {len(elsewhere)} more met here, reported by another machine of this session:\n"
+                     + "".join(f"  - {signature_text(s)}\n" for s in elsewhere))
+        raise Findings(text)

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 from harness import profiles
 from harness.campaign import Campaign
@@ -34,7 +33,7 @@ def three_runs(tmp_path_factory: pytest.TempPathFactory) -> list:
             reporter = Reporter(tmp_path_factory.mktemp(f"run{n}"), target=CONFIG.target,
                                 target_version="reference-1", face="inproc", seed=0,
                                 machines=["webhook"], profile="ci", name="run")
-            campaign = reporter.attach(Campaign(["webhook"], profile=settings.get_profile("ci"), seed=0))
+            campaign = reporter.attach(Campaign(["webhook"], profile=profiles.use_profile("ci"), seed=0))
             result = campaign.run()
             reporter.finish(result)
             runs.append((result, reporter.folder.path))

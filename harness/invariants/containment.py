@@ -99,11 +99,18 @@ class G4Containment(Checker):
         self.roots: set[str] = set()
         self.values: set[str] = set()
         self.workspaces: set[Path] = set()
+        self._refreshed_at = -1
 
     def before_step(self, world: WorldView) -> None:
         self._refresh(world)
 
     def _refresh(self, world: WorldView) -> None:
+        # card text and prd.json change only in steps, which journal something: once per
+        # journal position (before_step follows the previous check with nothing between)
+        position = world.journal.last_seq()
+        if position == self._refreshed_at:
+            return
+        self._refreshed_at = position
         kb = world.kanboard
         workspaces = card_workspaces(world)
         self.workspaces.update(workspaces.values())

@@ -5,14 +5,18 @@ For every Ralph run (AGENT events with agent "ralph"), the state of the card's w
 the run is open, and once after it ends:
   - the content snapshot of tests/ equals the baseline (no edit, removal, new file, symlink
     swap; caches like __pycache__ excepted): this also sees what subprocesses did;
+  - the run writes nothing under tests/ (audited file effects), except putting a path a
+    person changed mid-run back exactly as it was before the run (the guard restoring it);
   - no commit reachable from any ref now, and from none before, touches tests/;
   - no porcelain status record under tests/ (staged, unstaged, untracked) appears that was
     not there before the run (a stray `git add .` turns an old unstaged edit into a staged one).
 Paths a harness trick touched outside the run are exempt, and their new state becomes the
-baseline. A trick made while the run was open (a person editing a test while Ralph waits on
-the model) is exempt only while the run lasts: "no change to tests/ survives the run", so
-when it ends tests/ must be back as it began, and the run's writes that put it back (after
-that trick, leaving tests/ exactly as it began) are a restore, not a change.
+baseline. G2 judges what the run does (invariants.md): a change a person makes to tests/
+while the run is open is the person's. It may end the run as the person left it or as it
+was before; its unstaged or untracked status records are the person's; it counts against
+the run only when the run commits it (a commit touching tests/, or staging it), or builds
+on it: the run started a test process while the change was in place (the launch's own view
+of tests/, for the files it runs) and then reported success or made a commit.
 """
 
 from __future__ import annotations

@@ -35,9 +35,14 @@ class Table:
     unique: tuple[tuple[str, ...], ...] = ()
     cascade: tuple[tuple[str, str], ...] = ()  # (child table, child column) deleted with a row
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # rows are kept in rowid order (new ids are max + 1, so appending keeps it); an insert
+    # with an explicit lower id marks it unsorted until the next scan sorts it once
+    in_order: bool = field(default=True, compare=False)
 
     def next_id(self) -> int:
-        return max(self.rows) + 1 if self.rows else 1
+        if not self.rows:
+            return 1
+        return (next(reversed(self.rows)) if self.in_order else max(self.rows)) + 1
 
     def get(self, row_id: Any) -> dict[str, Any] | None:
         """The row with this id (`id = ?` semantics: "1" finds 1), or None."""
@@ -45,9 +50,12 @@ class Table:
         return self.rows.get(ident) if ident is not None else None
 
     def scan(self) -> Iterator[dict[str, Any]]:
-        """Rows in rowid order (what SQLite returns without ORDER BY)."""
-        for row_id in sorted(self.rows):
-            yield self.rows[row_id]
+        """Rows in rowid order (what SQLite returns without ORDER BY); a snapshot, so the
+        caller may change the table while it iterates."""
+        if not self.in_order:
+            self.rows = dict(sorted(self.rows.items()))
+            self.in_order = True
+        return iter(list(self.rows.values()))
 
     def where(self, **conditions: Any) -> list[dict[str, Any]]:
         """Rows whose columns equal the given values under SQLite comparison rules."""
@@ -315,6 +323,8 @@ class Store:
             raise IntegrityError(f"{name}.id")
         row["id"] = row_id
         self._check(table, row, row_id)
+        if table.rows and table.in_order and row_id < next(reversed(table.rows)):
+            table.in_order = False
         table.rows[row_id] = row
         return row_id
 

@@ -13,6 +13,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,11 @@ class RunFolder:
         row = Row(number, finding, trace_path, regression)
         self.rows.append(row)
         return row
+
+    def update(self, findings: Sequence[Finding]) -> None:
+        """Rows whose finding has news (a final hit count) take it; files stay as written."""
+        latest = {f.signature: f for f in findings}
+        self.rows = [replace(row, finding=latest.get(row.finding.signature, row.finding)) for row in self.rows]
 
     def write_findings(self, machines: Sequence[MachineWork], stopped: str | None = None) -> Path:
         """(Re)write findings.md from every finding so far and the machines' work."""

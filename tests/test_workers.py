@@ -1,0 +1,78 @@
+"""Parallel workers share one set of findings: a defect two workers (or two hosts) meet is
+reported once, by whoever claimed it first."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.ledger import Finding, Ledger
+from harness.violation import Violation
+from harness.workers import RedisClaims
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "harness", "run", *args], cwd=ROOT,
+                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def signatures(folder: Path) -> list[tuple[str, str, str]]:
+    found = []
+    for trace in sorted(folder.glob("trace-*.json")):
+        v = json.loads(trace.read_text())["violation"]
+        found.append((v["invariant"], v["kind"], v["component"]))
+    return found
+
+
+def test_two_local_workers_report_each_defect_once(tmp_path: Path) -> None:
+    proc = run("--target", "mutant:no-dedupe", "--machines", "webhook", "--workers", "2",
+               "--examples", "60", "--reports-dir", str(tmp_path))
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, out + err
+    assert "2 workers" in out
+    found = signatures(tmp_path / "latest")
+    assert found and len(found) == len(set(found)), found
+    assert {"I1", "I4"} <= {invariant for invariant, _, _ in found}
+    text = (tmp_path / "latest" / "findings.md").read_text()
+    assert "WebhookMachine:" in text and "Not ready" in text
+
+
+def _finding(kind: str) -> Finding:
+    violation = Violation("I1", "twice", "x:y", kind=kind)
+    return Finding(violation.signature, violation, {}, "", "WebhookMachine", 0)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_claims_on_redis_have_one_winner_and_count_the_others(redis_url: str) -> None:
+    first = Ledger(RedisClaims(redis_url, "run-a"), owner="host-1")
+    second = Ledger(RedisClaims(redis_url, "run-a"), owner="host-2")
+    other_run = Ledger(RedisClaims(redis_url, "run-b"), owner="host-3")
+    assert first.add(_finding("dup")) is True
+    assert second.add(_finding("dup")) is False  # claimed by host-1: only a hit here
+    assert other_run.add(_finding("dup")) is True  # another run key: its own findings
+    second.freeze()
+    assert second.known(_finding("dup").signature)
+    second.count([_finding("dup").signature])
+    assert RedisClaims(redis_url, "run-a").hits() == {_finding("dup").signature: 2}
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_two_hosts_on_one_redis_report_each_defect_once(tmp_path: Path, redis_url: str) -> None:
+    env = {"FUZZ_REDIS_URL": redis_url, "FUZZ_RUN_KEY": "night-1"}
+    hosts = [run("--target", "mutant:no-dedupe", "--machines", "webhook", "--workers", "1",
+                 "--profile", "dev", "--examples", "40", "--seed", str(seed),
+                 "--reports-dir", str(tmp_path / f"host{seed}"), env=env) for seed in (1, 2)]
+    for host in hosts:
+        out, err = host.communicate(timeout=600)
+        assert host.returncode in (0, 1), out + err
+    reported = [s for seed in (1, 2) for s in signatures(tmp_path / f"host{seed}" / "latest")]
+    assert reported and len(reported) == len(set(reported)), reported
