@@ -29,6 +29,7 @@ from harness.violation import InvariantViolation
 
 ROUND_MINUTES = 10.0  # a timed run goes round the machines at least once per this long
 UNBOUNDED = 10**9  # a timed run without --examples: the clock is the only budget
+SHRINK_SECONDS_MIN = 5.0  # the least time a timed run gives one finding's shrink
 
 
 @dataclass
@@ -108,7 +109,7 @@ def run_slice(cls: Any, profile: settings, seed: int) -> _Slice:
     previous = getattr(cls, "_hypothesis_internal_use_seed", None)
     cls._hypothesis_internal_use_seed = seed
     RUN.control.pending.clear()
-    RUN.control.cut = False
+    RUN.control.cut.clear()
     RUN.control.capped.clear()
     try:
         with collector.with_value(stats.update):
@@ -233,8 +234,15 @@ class Campaign:
         base = settings(cls.settings_for(self.profile), report_multiple_bugs=True, phases=phases)
         start = time.monotonic()
         RUN.control.deadline = deadline
-        # a shrink may run over its turn by a tenth of the turn (5 s at least), then it stops
-        RUN.control.grace = max(5.0, 0.1 * (deadline - start)) if deadline is not None else 0.0
+        if deadline is not None and self.minutes is not None:
+            # a timed turn: each finding gets a quarter of the turn to shrink, the turn's shrinks
+            # may overrun it by half a share (so every later turn still has time; a shrink cut
+            # there is redone when met again), and nothing runs past the run's end (and a
+            # little over, to finish a step)
+            share = deadline - start
+            RUN.control.shrink_seconds = max(SHRINK_SECONDS_MIN, share / 4)
+            RUN.control.shrink_until = deadline + share / 2
+            RUN.control.end = self.started + self.minutes * 60 + min(60.0, self.minutes * 2)
         try:
             if report.turns == 1 and base.database is not None and Phase.reuse in base.phases:
                 # saved counterexamples first, with nothing suppressed: each one that still
@@ -254,7 +262,8 @@ class Campaign:
                 if not new:
                     break
         finally:
-            RUN.control.deadline = None
+            RUN.control.deadline = RUN.control.shrink_until = RUN.control.end = None
+            RUN.control.shrink_seconds = None
             report.seconds += time.monotonic() - start
             self.on_turn(report)
 
@@ -272,7 +281,7 @@ class Campaign:
         before = len(self.found)
         for error in result.errors:
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
-                         cls, seed, report, shrunk=not RUN.control.cut)
+                         cls, seed, report, shrunk=error.violation.signature not in RUN.control.cut)
         for violation, trace in list(RUN.control.pending.values()):
             # raised, but the Hypothesis run ended before reporting it: kept as first found
             if violation.signature not in {e.violation.signature for e in result.errors}:
@@ -296,7 +305,10 @@ class Campaign:
             found_after_examples=sum(r.examples for r in self.reports.values()),
             found_after_seconds=time.monotonic() - self.started,
         )
-        if self.ledger.add(finding):
+        better = self.ledger.improve(finding)
+        if better is not None:  # held unshrunk until now: its files are rewritten
+            self.on_finding(better)
+        elif self.ledger.add(finding):
             self.found.append(finding)
             report.findings.append(finding)
             self.on_finding(finding)

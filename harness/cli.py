@@ -226,9 +226,13 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     findings_md = reporter.finish(result)
     print(summary_line(result, findings_md))
     RUN.reset()
-    if result.stopped:
+    if result.stopped in ("SIGTERM", "SIGINT"):
         print(f"interrupted ({result.stopped}): {len(result.findings)} finding(s) kept", file=sys.stderr)
         return 143 if result.stopped == "SIGTERM" else 130
+    if result.stopped:  # a worker failed: what it found is kept, but the run is not whole
+        print(f"run incomplete ({result.stopped}; its traceback is in {log_path.name}): "
+              f"{len(result.findings)} finding(s) kept", file=sys.stderr)
+        return 3
     return 1 if any(f.violation.severity in ("P0", "P1") for f in result.findings) else 0
 
 
@@ -250,7 +254,20 @@ def _run_here(args: argparse.Namespace, names: list[str], reporter: Any, status:
     campaign.progress = status.tick
     campaign.on_finding = status.wrap_finding(campaign.on_finding)
     campaign.on_turn = status.wrap_turn(campaign.on_turn)
-    return campaign.run()
+    try:
+        return campaign.run()
+    except Exception as exc:  # a harness failure: what was found is kept, the traceback logged
+        import time
+        import traceback
+
+        from harness.campaign import CampaignResult
+
+        traceback.print_exc()  # into the run's log
+        message = f"stopped: {type(exc).__name__}: {exc}".splitlines()[0]
+        status.say(f"  ! {message}")
+        return CampaignResult(machines=list(campaign.reports.values()), findings=list(campaign.found),
+                              seconds=time.monotonic() - campaign.started, seed=args.seed,
+                              stopped=message)
 
 
 def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache_dir: str,
@@ -267,14 +284,13 @@ def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache
                 args.explain, CONFIG.target, CONFIG.agentleeops_path, args.face, cache_dir, log_path,
                 os.environ.get("FUZZ_REDIS_URL"), key, str(reporter.folder.path / ".claims.sqlite"))
             for i in range(workers)]
-    seen: dict[str, Any] = {"machines": [], "found": 0}
-    status.counts = lambda: ("all", sum(m.examples for m in seen["machines"]),
-                             sum(m.steps for m in seen["machines"]), seen["found"])
+    seen: dict[str, Any] = {"machines": [], "signatures": set(), "live": (0, 0)}
+    status.counts = lambda: ("all", *seen["live"], len(seen["signatures"]))
     reporter.machines = lambda: seen["machines"]
     on_finding = status.wrap_finding(reporter.finding)
 
     def finding(f: Any) -> None:
-        seen["found"] += 1
+        seen["signatures"].add(f.signature)
         on_finding(f)
 
     def turn(machines: list[Any]) -> None:
@@ -285,7 +301,9 @@ def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache
     started = time.monotonic()
     machines, findings, stopped = run_workers(
         jobs, on_finding=finding, on_turn=turn,
-        interrupted=lambda: (status.tick(), RUN.control.interrupted)[1])
+        interrupted=lambda: (status.tick(), RUN.control.interrupted)[1],
+        on_progress=lambda cases, steps: seen.update(live=(cases, steps)),
+        on_error=lambda message: status.say(f"  ! {message}"))
     reporter.folder.update(findings)  # their final hit counts, all workers added up
     return CampaignResult(machines=machines, findings=findings, seconds=time.monotonic() - started,
                           seed=args.seed, stopped=stopped)
@@ -309,16 +327,17 @@ class Status:
         self.tty = console.isatty()
         self.last_plain = 0.0
         self.last_tick = 0.0
-        self.counts: Any = lambda: ("-", 0, 0, 0)  # machine, examples, steps, findings
+        self.counts: Any = lambda: ("-", 0, 0, 0)  # machine, test cases, steps, findings
         self.found = 0
+        self.numbers: dict[Any, int] = {}  # signature -> the number printed for it
 
     def _line(self) -> str:
         import time
 
         elapsed = time.monotonic() - self.started
         left = f", {max(0.0, self.minutes * 60 - elapsed):.0f} s left" if self.minutes else ""
-        machine, examples, steps, found = self.counts()
-        return (f"  [{elapsed:6.0f} s] {machine}: {examples:,} examples, {steps:,} steps, "
+        machine, cases, steps, found = self.counts()
+        return (f"  [{elapsed:6.0f} s] {machine}: {cases:,} test cases, {steps:,} steps, "
                 f"{found} distinct finding(s){left}")
 
     def tick(self) -> None:
@@ -347,8 +366,13 @@ class Status:
 
         def on_finding(finding: Any) -> None:
             inner(finding)
+            number = self.numbers.get(finding.signature)
+            if number is not None:  # news of one already printed: it is shrunk now
+                self.say(f"  ~ finding #{number} shrunk: {signature_text(finding.signature)}")
+                return
             self.found += 1
-            shrunk = "" if finding.shrunk else " (not shrunk)"
+            self.numbers[finding.signature] = self.found
+            shrunk = "" if finding.shrunk else " (not shrunk yet)"
             self.say(f"  + finding #{self.found} [{finding.violation.severity}] "
                      f"{signature_text(finding.signature)}{shrunk}")
 
@@ -359,6 +383,7 @@ class Status:
             inner(report)
             share = f" of {report.budget_seconds:.0f} s" if report.budget_seconds else ""
             self.say(f"  {report.cls_name:<18} turn {report.turns}: {report.examples:>5} examples "
+                     f"{report.test_calls:>6} test cases "
                      f"{report.steps:>6} steps {report.seconds:6.1f} s{share}, "
                      f"{len(report.findings)} finding(s)")
 

@@ -73,7 +73,23 @@ class Ledger:
         this run's findings and, when shared, every other worker's."""
         shared = self.claims.signatures() if self.claims is not None and suppress else set()
         with self._lock:
-            self._known = frozenset(self.findings) | frozenset(shared) if suppress else frozenset()
+            # a finding whose shrink was cut short stays findable, to be shrunk when met again
+            unshrunk = {s for s, f in self.findings.items() if not f.shrunk}
+            self._known = (frozenset(self.findings) | frozenset(shared)) - unshrunk if suppress \
+                else frozenset()
+
+    def improve(self, finding: Finding) -> Finding | None:
+        """A shrunk example of a finding held unshrunk replaces it (hits and first-found kept);
+        the finding held, improved, or None when there was nothing to improve."""
+        with self._lock:
+            held = self.findings.get(finding.signature)
+            if held is None or held.shrunk or not finding.shrunk:
+                return None
+            held.hits += 1
+            held.violation, held.trace, held.program = finding.violation, finding.trace, finding.program
+            held.machine, held.seed = finding.machine, finding.seed
+            held.shrunk, held.shrink_capped = True, finding.shrink_capped
+            return held
 
     def add(self, finding: Finding) -> bool:
         """Record a finding; False (and one more hit) when its signature was already held,
@@ -108,11 +124,13 @@ class Ledger:
 class Control:
     """When machines must stop, and the new findings still shrinking in this Hypothesis run."""
 
-    deadline: float | None = None  # time.monotonic() after which a turn stops between steps
-    grace: float = 0.0  # how long past the deadline a shrink in progress may go on
+    deadline: float | None = None  # time.monotonic() after which a turn generates no more
+    shrink_until: float | None = None  # after which the turn's shrinks stop (cut short)
+    end: float | None = None  # time.monotonic() after which nothing runs, shrinks included
+    shrink_seconds: float | None = None  # a timed run's cap on one finding's shrink
     interrupted: str | None = None  # the signal that asked the whole run to stop
-    cut: bool = False  # a shrink was stopped early (time or signal): its result is not minimal
-    capped: set[Signature] = field(default_factory=set)  # findings whose shrink spent its budget
+    cut: set[Signature] = field(default_factory=set)  # shrinks stopped by the run's end or a signal
+    capped: set[Signature] = field(default_factory=set)  # shrinks that spent their budget
     pending: dict[Signature, tuple[Violation, dict[str, Any]]] = field(default_factory=dict)
     progress: Callable[[], None] | None = None  # called at most every `interval` seconds
     interval: float = 5.0
@@ -134,13 +152,19 @@ class Control:
                 self._last = now
                 self.progress()
 
-
-    def shrink_must_stop(self) -> bool:
+    def shrink_must_stop(self, signature: Signature | None, started: float) -> bool:
         """A shrink gives up what it has (the smallest failing example so far) once the run is
-        interrupted, or its turn's time is up by more than the grace."""
-        late = self.deadline is not None and time.monotonic() > self.deadline + self.grace
-        if self.interrupted or late:
-            self.cut = True
+        interrupted or over, or its turn has overrun by half a share (`cut`: not shrunk, and
+        shrunk when met again), or, in a timed run, once it has had its own time (`capped`:
+        shrunk as far as its budget went). A turn's deadline itself only ends generation."""
+        now = time.monotonic()
+        if self.interrupted or any(t is not None and now > t for t in (self.end, self.shrink_until)):
+            if signature is not None:
+                self.cut.add(signature)
+            return True
+        if self.shrink_seconds is not None and now - started > self.shrink_seconds:
+            if signature is not None:
+                self.capped.add(signature)
             return True
         return False
 

@@ -7,6 +7,7 @@ registered under the same name so CI gets our bounds, not Hypothesis's defaults.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
@@ -112,7 +113,7 @@ def bound_shrinking(seconds: int) -> None:
     Hypothesis's full five minutes, and a time cap stops at a different point on every
     machine. Hypothesis has no public knob for either; its shrinker checks `check_calls`
     after every call, which is where the bound goes (and its time cap stays a safety net).
-    A timed run's turn that is over, or an interrupted run, stops a shrink there too."""
+    A timed run's per-finding shrink time, its end, or a signal stops a shrink there too."""
     from hypothesis.internal.conjecture import engine, shrinker
 
     engine.MAX_SHRINKING_SECONDS = seconds
@@ -122,13 +123,14 @@ def bound_shrinking(seconds: int) -> None:
     def check_calls(self: Any) -> None:
         from harness.ledger import RUN
 
+        origin = getattr(self.shrink_target, "interesting_origin", None)
+        signature = getattr(getattr(origin, "exc_type", None), "signature", None)
+        started = self.__dict__.setdefault("_harness_started", time.monotonic())
         if self.calls - self.initial_calls >= SHRINK["calls"]:
-            origin = getattr(self.shrink_target, "interesting_origin", None)
-            signature = getattr(getattr(origin, "exc_type", None), "signature", None)
             if signature is not None:
                 RUN.control.capped.add(signature)
             raise shrinker.StopShrinking
-        if RUN.control.shrink_must_stop():
+        if RUN.control.shrink_must_stop(signature, started):
             raise shrinker.StopShrinking
         original(self)
 

@@ -14,6 +14,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import sqlite3
@@ -137,14 +138,29 @@ def _worker(job: Job, out: Any) -> None:
     profiles.register()
     profile = profiles.use_profile(job.profile)
     claims = claims_for(job.redis_url, job.run_key, job.claims_path)
+    def send(kind: str, payload: Any) -> None:
+        """Put on the queue, or say why not: its feeder thread would drop an unpicklable
+        message with nothing but a line in the log."""
+        try:
+            pickle.dumps(payload)
+        except Exception as exc:  # noqa: BLE001 - reported to the main process
+            out.put(("error", job.index, f"cannot send its {kind} to the main process: {exc}"))
+        else:
+            out.put((kind, job.index, payload))
+
     campaign = Campaign(
         list(job.names), profile=profile, seed=job.seed, examples=job.examples, minutes=job.minutes,
         explain=job.explain, worker=job.index, workers=job.workers,
         ledger=Ledger(claims, owner=f"worker-{job.index}"),
-        on_finding=lambda finding: out.put(("finding", job.index, finding)),
-        on_turn=lambda report: out.put(("turn", job.index, report)),
+        on_finding=lambda finding: send("finding", finding),
+        on_turn=lambda report: send("turn", report),
+        progress=lambda: send("progress", (RUN.examples, RUN.steps)),
     )
-    out.put(("done", job.index, campaign.run()))
+    try:
+        send("done", campaign.run())
+    except BaseException as exc:
+        out.put(("error", job.index, f"stopped: {type(exc).__name__}: {exc}".splitlines()[0]))
+        raise
 
 
 @dataclass
@@ -179,6 +195,8 @@ def run_workers(
     on_finding: Callable[[Finding], None],
     on_turn: Callable[[list[MachineReport]], None],
     interrupted: Callable[[], str | None],
+    on_progress: Callable[[int, int], None] = lambda cases, steps: None,
+    on_error: Callable[[str], None] = lambda message: None,
 ) -> tuple[list[MachineReport], list[Finding], str | None]:
     """Start one process per job, gather what they find until all are done (or stopped)."""
     ctx = multiprocessing.get_context("spawn")
@@ -190,6 +208,8 @@ def run_workers(
     for proc in procs:
         proc.start()
     progress = Progress({}, [], {})
+    live: dict[int, tuple[int, int]] = {}
+    errors: list[str] = []
     stopped = None
     try:
         while len(progress.results) < len(procs):
@@ -204,9 +224,17 @@ def run_workers(
                 if all(not p.is_alive() for p in procs):
                     break
                 continue
-            if kind == "finding":
-                progress.findings.append(payload)
+            if kind == "finding":  # new, or news of one held unshrunk (it replaces it)
+                at = next((i for i, f in enumerate(progress.findings) if f.signature == payload.signature),
+                          len(progress.findings))
+                progress.findings[at:at + 1] = [payload]
                 on_finding(payload)
+            elif kind == "error":  # a harness failure in a worker: the run is not whole
+                errors.append(f"worker {index} {payload}")
+                on_error(errors[-1])
+            elif kind == "progress":  # test cases and steps so far, per worker
+                live[index] = payload
+                on_progress(sum(c for c, _ in live.values()), sum(s for _, s in live.values()))
             elif kind == "turn":
                 progress.reports[(index, payload.machine)] = payload
                 on_turn(progress.machines(names))
@@ -224,7 +252,8 @@ def run_workers(
     own = {f.signature: f.hits for r in progress.results.values() for f in r.findings}
     findings = [replace(f, hits=own.get(f.signature, f.hits) + shared_hits.get(f.signature, 0))
                 for f in progress.findings]
-    stopped = stopped or next((r.stopped for r in progress.results.values() if r.stopped), None)
+    stopped = stopped or next((r.stopped for r in progress.results.values() if r.stopped), None) \
+        or (errors[0] if errors else None)
     return progress.machines(names), findings, stopped
 
 

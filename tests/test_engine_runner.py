@@ -31,6 +31,20 @@ def test_a_timed_run_gives_every_machine_a_share_and_stops_between_steps(monkeyp
     assert all(m.stopped == "time" for m in result.machines)
 
 
+def test_a_timed_run_with_findings_shrinks_them_yet_keeps_its_time_and_every_turn(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=None)
+    started = time.monotonic()
+    result = Campaign(["webhook", "governance"], profile=base, seed=0, minutes=0.2).run()
+    took = time.monotonic() - started
+    assert took < 12 + 3, took  # 12 s budget (a shrink may not run past it); a step may finish
+    assert [m.turns for m in result.machines] == [1, 1] and all(m.examples > 0 for m in result.machines)
+    # each finding shrinks for at most its own time, the turn's shrinks stop half a share past
+    # it: the first is shrunk, those cut short are kept as found (and shrunk when met again)
+    assert any(f.shrunk for f in result.findings)
+
+
 def test_a_machine_goes_on_past_its_first_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
     ci = settings(settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate])

@@ -7,6 +7,7 @@ and hostile model code; each mutant must be caught by the invariant its defect b
 from __future__ import annotations
 
 import contextlib
+import pickle
 from collections.abc import Iterator
 
 import pytest
@@ -255,3 +256,21 @@ def test_a_webhook_racing_a_poller(target, expected):
     finally:
         world.close()
     assert [v.invariant for v in found] == expected
+
+
+def test_a_race_journals_its_runners_not_its_live_chooser():
+    """Traces cross process boundaries (parallel workers) and land in JSON: a step's live
+    arguments, such as the race's `choose`, are not part of its record."""
+    world = World(get_target("reference"))
+    try:
+        for rule, args in CREATE + [("move", {"card": 1, "column": "2. Design Draft"}), ("deliver", {})]:
+            apply(world, Step(rule, args))
+        payload = pending_webhooks(world)[0]
+        apply(world, Step("race", {"runners": [{"entry": "webhook", "payload": payload}, {"entry": "poll"}],
+                                   "choose": lambda names: 1 if len(names) > 1 else 0}))
+        events = world.journal.events()
+    finally:
+        world.close()
+    race = [e for e in events if e.kind == "step" and e.data["rule"] == "race"]
+    assert race and "choose" not in race[0].data["args"] and race[0].data["args"]["runners"]
+    pickle.dumps(events)  # raises on a live object

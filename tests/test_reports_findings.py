@@ -101,18 +101,21 @@ def test_summary_has_two_to_five_reasons(n_findings: int) -> None:
 
 
 def test_summary_says_what_was_run_per_machine() -> None:
-    work = [Work("RatchetMachine", examples=40, steps=600, seconds=1.25, budget_seconds=30.0),
-            Work("SpawnerMachine", checks=("I2", "I3"), examples=1200, steps=30000, seconds=3.0)]
+    work = [Work("RatchetMachine", examples=40, test_calls=90, steps=600, seconds=1.25,
+                 budget_seconds=30.0),
+            Work("SpawnerMachine", checks=("I2", "I3"), examples=1200, test_calls=1200, steps=30000,
+                 seconds=3.0)]
     summary = _section(render_findings([row(_g1())], work, budget_minutes=1, **TARGET), "A")
     assert "Target `mutant:lock-if-exists` at `v1`; profile ci, seed 7, budget 1 min." in summary
-    assert "1,240 examples, 30,600 steps, 4.2 s of fuzzing in 2 machine(s):" in summary  # timed
-    assert "RatchetMachine: 40 examples, 600 steps, 1.2 s of its 30.0 s share" in summary
-    assert "SpawnerMachine: 1,200 examples, 30,000 steps, 3.0 s" in summary
+    assert ("1,240 examples generated; 1,290 test cases run (shrinking and replays included), "
+            "30,600 steps, 4.2 s of fuzzing in 2 machine(s):") in summary  # timed
+    assert "RatchetMachine: 40 examples, 90 test cases, 600 steps, 1.2 s of its 30.0 s share" in summary
+    assert "SpawnerMachine: 1,200 examples, 1,200 test cases, 30,000 steps, 3.0 s" in summary
 
 
 def test_an_interrupted_run_says_so() -> None:
     text = render_findings([row(_g1(), shrunk=False)], WORK, stopped="SIGTERM", **TARGET)
-    assert "**Interrupted** (SIGTERM)" in text and "Not shrunk: the run was interrupted" in text
+    assert "**Interrupted** (SIGTERM)" in text and "Not shrunk: the run ended or was interrupted" in text
 
 
 def test_checklist_covers_every_invariant_with_the_briefs_verdicts() -> None:

@@ -96,6 +96,7 @@ class Work:
     cls_name: str = "RatchetMachine"
     checks: tuple[str, ...] = tuple(ALL)
     examples: int = 40
+    test_calls: int = 40
     steps: int = 600
     seconds: float = 2.5
     budget_seconds: float | None = None

@@ -202,6 +202,17 @@ def test_a_run_folder_is_written_finding_by_finding(tmp_path: Path) -> None:
     assert (tmp_path / "latest").resolve() == folder.path.resolve()
 
 
+def test_a_finding_shrunk_later_rewrites_its_own_row(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    long_steps = [step(f"card #1 moved to column {n}") for n in range(9)]
+    folder.add(finding(g1_world()[1], steps=long_steps, shrunk=False))
+    folder.add(finding(i3_violation(), machine="SpawnerMachine"))
+    folder.add(finding(g1_world()[1], steps=g1_world()[2]))  # the same defect, now shrunk
+    assert [r.number for r in folder.rows] == [1, 2] and all(r.finding.shrunk for r in folder.rows)
+    assert len(load(folder.path / "trace-1.json").steps) == len(g1_world()[2])
+    assert sorted(p.name for p in folder.path.glob("trace-*.json")) == ["trace-1.json", "trace-2.json"]
+
+
 def test_two_runs_never_share_a_folder(tmp_path: Path) -> None:
     first, second = _folder(tmp_path, "same"), _folder(tmp_path, "same")
     first.add(finding(i3_violation()))

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,20 @@ def test_two_local_workers_report_each_defect_once(tmp_path: Path) -> None:
 def _finding(kind: str) -> Finding:
     violation = Violation("I1", "twice", "x:y", kind=kind)
     return Finding(violation.signature, violation, {}, "", "WebhookMachine", 0)
+
+
+def test_a_finding_cut_short_stays_findable_until_a_shrunk_one_replaces_it() -> None:
+    ledger = Ledger()
+    cut = replace(_finding("dup"), shrunk=False)
+    assert ledger.add(cut) is True
+    ledger.freeze()
+    assert not ledger.known(cut.signature)  # met again, it is raised and shrunk
+    assert ledger.improve(replace(_finding("dup"), shrunk=False)) is None  # cut again: only a hit
+    better = ledger.improve(replace(_finding("dup"), program="shrunk", seed=9))
+    assert better is ledger.findings[cut.signature] and better.shrunk and better.program == "shrunk"
+    ledger.freeze()
+    assert ledger.known(cut.signature)
+    assert ledger.improve(_finding("dup")) is None  # shrunk already: nothing to improve
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")

@@ -53,7 +53,7 @@ def render_row(row: Row) -> str:
     f = row.finding
     head = f"finding #{row.number}, met in {f.hits} example(s), first by {f.machine}"
     if not f.shrunk:
-        head += " (not shrunk: the run was interrupted)"
+        head += " (not shrunk: the run ended or was interrupted first)"
     return f"--- {head}\n" + render_failure(
         f.violation, list(f.trace.get("steps") or ()), trace_path=row.trace_path,
         regression_path=row.regression_path,

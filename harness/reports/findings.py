@@ -47,6 +47,7 @@ class MachineWork(Protocol):
     cls_name: str
     checks: tuple[str, ...]
     examples: int
+    test_calls: int
     steps: int
     seconds: float
     budget_seconds: float | None
@@ -183,6 +184,7 @@ def _summary(rows: Sequence[Row], machines: Sequence[MachineWork], target: str, 
              stopped: str | None) -> list[str]:
     examples = sum(m.examples for m in machines)
     steps = sum(m.steps for m in machines)
+    calls = sum(m.test_calls for m in machines)
     checked = _checked(machines)
     broken = {r.invariant for r in rows}
     held = [inv for inv in INVARIANT_ORDER if inv in checked and inv not in broken]
@@ -233,7 +235,8 @@ def _summary(rows: Sequence[Row], machines: Sequence[MachineWork], target: str, 
         "What was run:",
         f"- Target `{_code(target)}`{version}; profile {profile or 'unnamed'}, seed "
         f"{'none fixed' if seed is None else seed}{budget}.",
-        f"- {thousands(examples)} examples, {thousands(steps)} steps"
+        f"- {thousands(examples)} examples generated; {thousands(calls)} test cases run "
+        f"(shrinking and replays included), {thousands(steps)} steps"
         + (f", {sum(m.seconds for m in machines):.1f} s of fuzzing" if budget_minutes else "")
         + f" in {len(machines)} machine(s):",
         *[f"  - {_machine_line(m, timed=budget_minutes is not None)}" for m in machines],
@@ -256,7 +259,8 @@ def _machine_line(m: MachineWork, *, timed: bool) -> str:
     """What one machine did; wall time only in a timed run (an example-budget run writes the
     same bytes every time, so its report names no durations)."""
     ran = "did not run" if m.examples == 0 and m.steps == 0 else \
-        f"{thousands(m.examples)} examples, {thousands(m.steps)} steps"
+        f"{thousands(m.examples)} examples, {thousands(m.test_calls)} test cases, " \
+        f"{thousands(m.steps)} steps"
     if not timed:
         return f"{m.cls_name}: {ran}"
     used = f"{m.seconds:.1f} s"
@@ -289,7 +293,8 @@ def _row(d: Defect, relative_to: Path | None, *, timed: bool) -> str:
     f = r.finding
     v = f.violation
     via = f" via {v.entrypoint}" if v.entrypoint else ""
-    shrunk = "" if f.shrunk else " Not shrunk: the run was interrupted while shrinking it."
+    shrunk = " Not shrunk: the run ended or was interrupted before its shrink finished." if not f.shrunk \
+        else " Shrunk as far as its budget went: the steps may not be minimal." if f.shrink_capped else ""
     failure = (
         f"{_cell(v.message)}. First bad effect: {_cell(first_bad_effect(v.evidence, v.message))}. "
         f"Met in {thousands(f.hits)} example(s); first found by {_cell(f.machine)}{_cell(via)} after "

@@ -92,9 +92,12 @@ class RunFolder:
             os.replace(tmp, link)
 
     def add(self, finding: Finding) -> Row:
-        """Write the finding's trace and regression test; it becomes the next numbered row."""
+        """Write the finding's trace and regression test; it becomes the next numbered row, or
+        replaces its own row when it is news of a finding already written (now shrunk)."""
         self.make()
-        number = len(self.rows) + 1
+        index = next((i for i, r in enumerate(self.rows) if r.finding.signature == finding.signature),
+                     len(self.rows))
+        number = index + 1
         try:
             trace = trace_of(finding, target=self.target, target_version=self.target_version, face=self.face)
             trace_path = save(trace, self.path / f"trace-{number}.json")
@@ -105,7 +108,7 @@ class RunFolder:
         except OSError as exc:
             raise ReportsError(f"cannot write reports in {self.path}: {exc.strerror or exc}") from None
         row = Row(number, finding, trace_path, regression)
-        self.rows.append(row)
+        self.rows[index:index + 1] = [row]
         return row
 
     def update(self, findings: Sequence[Finding]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from targets.agentleeops.checkout import AdapterError, Checkout, inspect
+from targets.agentleeops.checkout import AdapterError, Checkout, inspect, inspect_once
 from targets.agentleeops.target import AgentLeeOpsTarget
 
 __all__ = ["AdapterError", "AgentLeeOpsTarget", "Checkout", "inspect", "load"]
@@ -26,7 +26,7 @@ def load(path: str | Path, *, llm_transport: str = "client") -> AgentLeeOpsTarge
 
     if llm_transport not in TRANSPORTS:
         raise AdapterError(f"unknown LLM transport {llm_transport!r}; expected one of {', '.join(TRANSPORTS)}")
-    checkout = inspect(path)
+    checkout = inspect_once(path)
     drivable = tuple(s for s in scripts.available(checkout.path) if s != scripts.ORCHESTRATOR)
     loaded = modules.load(checkout, drivable)
     return AgentLeeOpsTarget(loaded, llm_transport=llm_transport)

@@ -72,6 +72,25 @@ class Checkout:
         return {column: ACTION_AGENTS[action] for column, action in self.actions.items()}
 
 
+_INSPECTED: dict[tuple[str, tuple[int, ...]], Checkout] = {}
+
+
+def inspect_once(path: str | Path) -> Checkout:
+    """`inspect`, once per process while the checkout's files stay as they were: every example
+    builds a target, and parsing its sources and asking git each time costs a step's worth."""
+    raw = str(path)
+    stamp = []
+    for rel in ("orchestrator.py", "setup-board.py", ".git/HEAD"):
+        try:
+            stamp.append((Path(raw).expanduser() / rel).stat().st_mtime_ns)
+        except OSError:
+            stamp.append(-1)
+    key = (raw, tuple(stamp))
+    if key not in _INSPECTED:
+        _INSPECTED[key] = inspect(path)
+    return _INSPECTED[key]
+
+
 def inspect(path: str | Path) -> Checkout:
     """Read a checkout's layout from its files; AdapterError (one line) when it is not one."""
     raw = str(path)
