@@ -228,6 +228,7 @@ class Campaign:
         cls = MACHINES[name]
         report = self.reports[name]
         report.turns += 1
+        report.stopped = None  # why its last turn ended: a new turn starts afresh
         self.current = report.cls_name
         # Hypothesis's explain phase traces every line of every shrink call: off unless asked
         phases = [p for p in self.profile.phases if self.explain or p is not Phase.explain]

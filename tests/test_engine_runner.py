@@ -7,7 +7,7 @@ import time
 import pytest
 from hypothesis import Phase, settings
 
-from harness import profiles
+from harness import campaign, profiles
 from harness.campaign import Campaign, run_campaign, slice_seed
 from harness.config import CONFIG
 from harness.ledger import RUN
@@ -29,6 +29,18 @@ def test_a_timed_run_gives_every_machine_a_share_and_stops_between_steps(monkeyp
     assert [m.turns for m in result.machines] == [1, 1]
     assert all(m.budget_seconds and m.examples > 0 for m in result.machines)
     assert all(m.stopped == "time" for m in result.machines)
+
+
+def test_a_long_timed_run_goes_round_every_machine_every_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CONFIG, "target", "reference")
+    monkeypatch.setattr(campaign, "ROUND_MINUTES", 0.05)  # rounds of 3 s: a 9 s run has three
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate], database=None)
+    started = time.monotonic()
+    result = Campaign(["governance", "webhook"], profile=base, seed=5, minutes=0.15).run()
+    took = time.monotonic() - started
+    assert 9 - 1 < took < 9 + 3, took  # the whole budget is used, and no more
+    assert [m.turns for m in result.machines] == [3, 3]
+    assert all(m.seconds > 3 for m in result.machines)  # each had its three shares, not one
 
 
 def test_a_timed_run_with_findings_shrinks_them_yet_keeps_its_time_and_every_turn(
