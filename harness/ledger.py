@@ -129,7 +129,7 @@ class Control:
     end: float | None = None  # time.monotonic() after which nothing runs, shrinks included
     shrink_seconds: float | None = None  # a timed run's cap on one finding's shrink
     interrupted: str | None = None  # the signal that asked the whole run to stop
-    cut: set[Signature] = field(default_factory=set)  # shrinks stopped by the run's end or a signal
+    cut: set[Signature] = field(default_factory=set)  # shrinks stopped early: end, signal, turn over
     capped: set[Signature] = field(default_factory=set)  # shrinks that spent their budget
     pending: dict[Signature, tuple[Violation, dict[str, Any]]] = field(default_factory=dict)
     progress: Callable[[], None] | None = None  # called at most every `interval` seconds
