@@ -138,6 +138,7 @@ def _worker(job: Job, out: Any) -> None:
     profiles.register()
     profile = profiles.use_profile(job.profile)
     claims = claims_for(job.redis_url, job.run_key, job.claims_path)
+
     def send(kind: str, payload: Any) -> None:
         """Put on the queue, or say why not: its feeder thread would drop an unpicklable
         message with nothing but a line in the log."""
