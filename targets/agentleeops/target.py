@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import kanboard
 
 from harness.audit import SandboxRefusal
-from harness.journal import ENTRY, HARNESS_ACTOR, NOTE, acting_as, current_actor, is_system
+from harness.journal import ENTRY, NOTE, acting_as, current_actor, is_system
 from harness.steps import raised_in_target
 from targets import base
 from targets.agentleeops import agents, scripts
@@ -161,8 +160,7 @@ class AgentLeeOpsTarget(base.Target):
         server_cls = getattr(module, "QuietHTTPServer", None) or HTTPServer
         if run_server is None:
             return False
-        with acting_as(HARNESS_ACTOR):
-            port = _free_port()  # the harness's probe, not a bind of the target's
+        port = 0  # the OS picks a free one: no clash, and the journal records the same every run
         with self._entry(base.WEBHOOK, server=True):
             saved = server_cls.serve_forever
             server_cls.serve_forever = lambda server, *a, **k: server.server_close()
@@ -435,12 +433,6 @@ def _exit_status(main: Any) -> tuple[int, BaseException | None]:
         return code, None
     print(code, file=sys.stderr)
     return 1, None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _error_line(exc: BaseException) -> str:
