@@ -63,6 +63,10 @@ class CampaignResult:
         return sum(m.examples for m in self.machines)
 
     @property
+    def test_calls(self) -> int:
+        return sum(m.test_calls for m in self.machines)
+
+    @property
     def steps(self) -> int:
         return sum(m.steps for m in self.machines)
 
@@ -196,6 +200,10 @@ class Campaign:
                     self._timed()
             except KeyboardInterrupt:
                 self.stopped = "SIGINT"
+        return self.result()
+
+    def result(self) -> CampaignResult:
+        """What the campaign has done and found so far."""
         return CampaignResult(
             machines=[self.reports[n] for n in self.names], findings=list(self.found),
             seconds=time.monotonic() - self.started, seed=self.seed, stopped=self.stopped,

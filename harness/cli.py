@@ -257,17 +257,12 @@ def _run_here(args: argparse.Namespace, names: list[str], reporter: Any, status:
     try:
         return campaign.run()
     except Exception as exc:  # a harness failure: what was found is kept, the traceback logged
-        import time
         import traceback
 
-        from harness.campaign import CampaignResult
-
         traceback.print_exc()  # into the run's log
-        message = f"stopped: {type(exc).__name__}: {exc}".splitlines()[0]
-        status.say(f"  ! {message}")
-        return CampaignResult(machines=list(campaign.reports.values()), findings=list(campaign.found),
-                              seconds=time.monotonic() - campaign.started, seed=args.seed,
-                              stopped=message)
+        campaign.stopped = f"stopped: {type(exc).__name__}: {exc}".splitlines()[0]
+        status.say(f"  ! {campaign.stopped}")
+        return campaign.result()
 
 
 def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache_dir: str,
@@ -284,14 +279,10 @@ def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache
                 args.explain, CONFIG.target, CONFIG.agentleeops_path, args.face, cache_dir, log_path,
                 os.environ.get("FUZZ_REDIS_URL"), key, str(reporter.folder.path / ".claims.sqlite"))
             for i in range(workers)]
-    seen: dict[str, Any] = {"machines": [], "signatures": set(), "live": (0, 0)}
-    status.counts = lambda: ("all", *seen["live"], len(seen["signatures"]))
+    seen: dict[str, Any] = {"machines": [], "live": (0, 0)}
+    status.counts = lambda: ("all", *seen["live"], status.found)
     reporter.machines = lambda: seen["machines"]
-    on_finding = status.wrap_finding(reporter.finding)
-
-    def finding(f: Any) -> None:
-        seen["signatures"].add(f.signature)
-        on_finding(f)
+    finding = status.wrap_finding(reporter.finding)
 
     def turn(machines: list[Any]) -> None:
         seen["machines"] = machines

@@ -59,5 +59,5 @@ def summary_line(result: CampaignResult, findings_md: Any) -> str:
         p[f.violation.severity] += 1
     counts = ", ".join(f"{n} {sev}" for sev, n in p.items() if n) or "none"
     return (f"{len(result.findings)} distinct finding(s) ({counts}) in {result.examples:,} examples "
-            f"({sum(m.test_calls for m in result.machines):,} test cases with shrinking), "
+            f"({result.test_calls:,} test cases with shrinking), "
             f"{result.steps:,} steps, {result.seconds:.0f} s; findings: {findings_md}")

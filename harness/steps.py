@@ -59,6 +59,12 @@ def action(name: str) -> Callable[[Action], Action]:
     return register
 
 
+def recorded_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """A step's arguments as traces and the journal keep them: live ones (a race's `choose`)
+    are how a step runs, not what it was, and cannot cross a process or go into JSON."""
+    return {k: v for k, v in args.items() if not callable(v)}
+
+
 def apply(world: World, step: Step) -> Applied:
     """Apply one step: tick the clock, journal it, run it as its actor, return its line."""
     fn = ACTIONS.get(step.rule)
@@ -66,9 +72,7 @@ def apply(world: World, step: Step) -> Applied:
         raise StepError(f"unknown step {step.rule!r}; known: {', '.join(sorted(ACTIONS))}")
     world.clock.tick()
     world.journal.step += 1
-    # live arguments (a race's `choose`) are how a step runs, not what it was: left out
-    recorded = {k: v for k, v in step.args.items() if not callable(v)}
-    event = world.journal.record(STEP, {"rule": step.rule, "args": recorded})
+    event = world.journal.record(STEP, {"rule": step.rule, "args": recorded_args(step.args)})
     try:
         # the target's own clock reads the world's (dates in its file names, its logs and
         # its records): the same run gives the same artifacts. time-machine, not freezegun:

@@ -19,7 +19,7 @@ from harness.config import CONFIG, make_target
 from harness.invariants import all_checkers
 from harness.ledger import RUN
 from harness.scheduler import draw_from, preemptions_from
-from harness.steps import Applied, Step, apply
+from harness.steps import Applied, Step, apply, recorded_args
 from harness.violation import Signature, violation_error
 from harness.world import World
 
@@ -57,7 +57,7 @@ class FuzzMachine(RuleBasedStateMachine):
         for checker in self.checkers:
             checker.before_step(self.world)
         applied = apply(self.world, Step(rule, live_args))
-        recorded = {k: v for k, v in live_args.items() if not callable(v)}
+        recorded = recorded_args(live_args)
         recorded.update(applied.extra)
         self.steps.append({"rule": rule, "args": recorded, "text": applied.text})
         if applied.card is not None and applied.card not in self.cards and rule == "create_card":

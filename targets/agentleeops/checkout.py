@@ -79,10 +79,11 @@ def inspect_once(path: str | Path) -> Checkout:
     """`inspect`, once per process while the checkout's files stay as they were: every example
     builds a target, and parsing its sources and asking git each time costs a step's worth."""
     raw = str(path)
+    root = Path(raw).expanduser()
     stamp = []
     for rel in ("orchestrator.py", "setup-board.py", ".git/HEAD"):
         try:
-            stamp.append((Path(raw).expanduser() / rel).stat().st_mtime_ns)
+            stamp.append((root / rel).stat().st_mtime_ns)
         except OSError:
             stamp.append(-1)
     key = (raw, tuple(stamp))
