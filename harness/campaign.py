@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import Phase, settings
+from hypothesis.database import ReadOnlyDatabase
 from hypothesis.stateful import run_state_machine_as_test
 from hypothesis.statistics import collector
 
@@ -30,6 +31,8 @@ from harness.violation import InvariantViolation
 ROUND_MINUTES = 10.0  # a timed run goes round the machines at least once per this long
 UNBOUNDED = 10**9  # a timed run without --examples: the clock is the only budget
 SHRINK_SECONDS_MIN = 5.0  # the least time a timed run gives one finding's shrink
+RESHRINK_SHARE = 0.1  # of a timed run's budget, kept to finish the shrinks its turns cut short
+RESHRINK_MAX_SECONDS = 300.0
 
 
 @dataclass
@@ -211,11 +214,32 @@ class Campaign:
 
     def _timed(self) -> None:
         """Rounds of turns: every machine gets its turn early, and equal time; what a turn
-        leaves unused goes to the turns after it."""
+        leaves unused goes to the turns after it. The last part of the budget finishes the
+        shrinks the turns cut short, or, when none were, is one more round."""
         assert self.minutes is not None
         end = self.started + self.minutes * 60
-        rounds = max(1, int(-(-self.minutes // ROUND_MINUTES)))
+        reserve = min(RESHRINK_MAX_SECONDS, RESHRINK_SHARE * self.minutes * 60) \
+            if self._can_reshrink() else 0.0
         left = {name: self.budget_of(name) for name in self.names}
+        self._rounds(max(1, int(-(-self.minutes // ROUND_MINUTES))), end - reserve, left)
+        if self.stopped or not reserve:
+            return
+        unshrunk = [n for n in self.names if self.ledger.unshrunk(MACHINES[n].__name__)]
+        if not unshrunk:
+            self._rounds(1, end, left)
+            return
+        for index, name in enumerate(unshrunk):  # examples=0: the turn only finishes shrinks
+            now = time.monotonic()
+            share = max(0.0, end - now) / (len(unshrunk) - index)
+            report = self.reports[name]
+            report.budget_seconds = (report.budget_seconds or 0.0) + share
+            self._turn(name, deadline=now + share, examples=0, finishing=len(self.ledger.unshrunk(
+                MACHINES[name].__name__)))
+            if self.stopped:
+                return
+
+    def _rounds(self, rounds: int, end: float, left: dict[str, int]) -> None:
+        """`rounds` rounds of every machine's turn, sharing the time until `end`."""
         for round_no in range(rounds):
             for index, name in enumerate(self.names):
                 now = time.monotonic()
@@ -231,8 +255,15 @@ class Campaign:
                 if self.stopped:
                     return
 
+    def _can_reshrink(self) -> bool:
+        """Saved failures can be replayed to finish their shrinks: a database, and shrinking."""
+        return self.profile.database is not None and Phase.shrink in self.profile.phases
+
     # -- one machine's turn ----------------------------------------------------------------
-    def _turn(self, name: str, *, deadline: float | None, examples: int) -> None:
+    def _turn(self, name: str, *, deadline: float | None, examples: int, finishing: int = 0) -> None:
+        """One machine's turn: saved failures first (its first turn) or the shrinks its earlier
+        turns cut short, then slices of new examples until its budget or deadline. A turn
+        `finishing` that many cut shrinks gives each an equal part of its time, and no more."""
         cls = MACHINES[name]
         report = self.reports[name]
         report.turns += 1
@@ -249,8 +280,8 @@ class Campaign:
             # there is redone when met again), and nothing runs past the run's end (and a
             # little over, to finish a step)
             share = deadline - start
-            RUN.control.shrink_seconds = max(SHRINK_SECONDS_MIN, share / 4)
-            RUN.control.shrink_until = deadline + share / 2
+            RUN.control.shrink_seconds = max(SHRINK_SECONDS_MIN, share / (finishing or 4))
+            RUN.control.shrink_until = deadline + (0 if finishing else share / 2)
             RUN.control.end = self.started + self.minutes * 60 + min(60.0, self.minutes * 2)
         try:
             if report.turns == 1 and base.database is not None and Phase.reuse in base.phases:
@@ -258,6 +289,8 @@ class Campaign:
                 # fails is a finding of this run (one that no longer fails leaves the database)
                 self._slice(name, settings(base, phases=[Phase.explicit, Phase.reuse]), report,
                             suppress=False)
+            elif self._can_reshrink() and self.ledger.unshrunk(cls.__name__):
+                self._reshrink(name, base, report)
             # no reuse phase after that: a saved example of a finding the run already holds
             # would pass (it is suppressed) and Hypothesis would delete it from the database;
             # new findings are still saved there, for the next run
@@ -265,10 +298,10 @@ class Campaign:
             left = examples
             while left > 0 and not self.stopped and not report.stopped:
                 # a slice ends on its budget, or soon after its first new finding: go on past it
-                generated, new = self._slice(name, settings(base, max_examples=left, phases=phases),
-                                             report)
+                generated, failed = self._slice(name, settings(base, max_examples=left, phases=phases),
+                                                report)
                 left -= generated
-                if not new:
+                if not failed:  # it ran its budget out (or its time): the turn is over
                     break
         finally:
             RUN.control.deadline = RUN.control.shrink_until = RUN.control.end = None
@@ -276,9 +309,24 @@ class Campaign:
             report.seconds += time.monotonic() - start
             self.on_turn(report)
 
+    def _reshrink(self, name: str, base: settings, report: MachineReport) -> None:
+        """Finish the shrinks of this machine's findings that a turn cut short: Hypothesis
+        replays the saved failures (each cut finding's example was saved when found) and
+        shrinks those that still fail; the known ones pass, and the database is read-only so
+        passing does not delete them."""
+        assert base.database is not None
+        profile = settings(base, database=ReadOnlyDatabase(base.database), max_examples=1,
+                           phases=[Phase.reuse, Phase.shrink])
+        RUN.control.reshrink = True
+        try:
+            self._slice(name, profile, report)
+        finally:
+            RUN.control.reshrink = False
+
     def _slice(self, name: str, profile: settings, report: MachineReport, *,
-               suppress: bool = True) -> tuple[int, int]:
-        """One Hypothesis run; (examples generated, findings recorded)."""
+               suppress: bool = True) -> tuple[int, bool]:
+        """One Hypothesis run; (examples generated, whether it ended on a failure: a new
+        finding, or one held unshrunk met again)."""
         cls = MACHINES[name]
         seed = slice_seed(self.seed, name, report.slices, self.worker)
         report.slices += 1
@@ -287,7 +335,6 @@ class Campaign:
         report.examples += result.generated
         report.test_calls += result.calls
         report.steps += result.steps
-        before = len(self.found)
         for error in result.errors:
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
                          cls, seed, report, shrunk=error.violation.signature not in RUN.control.cut)
@@ -301,7 +348,7 @@ class Campaign:
             report.stopped = result.stopped
         if result.others:
             raise result.others[0]
-        return result.generated, len(self.found) - before
+        return result.generated, bool(result.errors or RUN.control.pending)
 
     def _record(self, violation: Any, trace: dict[str, Any], program: str, cls: Any, seed: int,
                 report: MachineReport, *, shrunk: bool) -> None:

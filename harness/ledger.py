@@ -78,6 +78,11 @@ class Ledger:
             self._known = (frozenset(self.findings) | frozenset(shared)) - unshrunk if suppress \
                 else frozenset()
 
+    def unshrunk(self, machine: str) -> list[Signature]:
+        """This ledger's findings by `machine` (a class name) whose shrink was cut short."""
+        with self._lock:
+            return [s for s, f in self.findings.items() if f.machine == machine and not f.shrunk]
+
     def improve(self, finding: Finding) -> Finding | None:
         """A shrunk example of a finding held unshrunk replaces it (hits and first-found kept);
         the finding held, improved, or None when there was nothing to improve."""
@@ -129,6 +134,7 @@ class Control:
     end: float | None = None  # time.monotonic() after which nothing runs, shrinks included
     shrink_seconds: float | None = None  # a timed run's cap on one finding's shrink
     interrupted: str | None = None  # the signal that asked the whole run to stop
+    reshrink: bool = False  # replaying saved failures to finish shrinks a timed run cut short
     cut: set[Signature] = field(default_factory=set)  # shrinks stopped early: end, signal, turn over
     capped: set[Signature] = field(default_factory=set)  # shrinks that spent their budget
     pending: dict[Signature, tuple[Violation, dict[str, Any]]] = field(default_factory=dict)

@@ -61,7 +61,7 @@ def check_database() -> None:
 
 # Test calls one finding's shrink may make, by profile (FUZZ_SHRINK_CALLS overrides): CI has
 # dozens of findings to shrink on a slow target within minutes; a night can afford minimal ones.
-SHRINK_CALLS = {"ci": 100, "dev": 200, "nightly": 500}
+SHRINK_CALLS = {"ci": 50, "dev": 200, "nightly": 500}
 SHRINK = {"calls": SHRINK_CALLS["dev"]}
 SHRINK_SECONDS = 300  # a safety net only: hitting it makes shrinking depend on the machine
 AFTER_FAILURE_CALLS = 10  # examples a Hypothesis run still generates after its first failure
@@ -78,6 +78,7 @@ def register() -> None:
     work done (deterministic), not time."""
     bound_shrinking(int(os.environ.get("FUZZ_SHRINK_SECONDS", SHRINK_SECONDS)))
     bound_search_after_failure(AFTER_FAILURE_CALLS)
+    shrink_saved_failures_on_request()
     common = dict(
         parent=settings.get_profile("default"),  # never inherit whichever profile is loaded
         deadline=None,
@@ -158,6 +159,27 @@ def bound_search_after_failure(calls: int) -> None:
 
     should_generate_more.__wrapped__ = original  # type: ignore[attr-defined]
     cls.should_generate_more = should_generate_more  # type: ignore[method-assign]
+
+
+def shrink_saved_failures_on_request() -> None:
+    """Hypothesis does not shrink a failure it replays exactly from the database (a fast path:
+    it was shrunk when saved). A finding whose shrink a timed run cut short was saved as
+    found, so a pass that replays saved failures to finish their shrinks
+    (`RUN.control.reshrink`) turns that fast path off."""
+    from hypothesis.internal.conjecture import engine
+
+    cls = engine.ConjectureRunner
+    original = getattr(cls.reuse_existing_test_cases, "__wrapped__", cls.reuse_existing_test_cases)
+
+    def reuse_existing_test_cases(self: Any) -> None:
+        from harness.ledger import RUN
+
+        original(self)
+        if RUN.control.reshrink:
+            self.reused_previously_shrunk_test_case = False
+
+    reuse_existing_test_cases.__wrapped__ = original  # type: ignore[attr-defined]
+    cls.reuse_existing_test_cases = reuse_existing_test_cases  # type: ignore[method-assign]
 
 
 def default_profile() -> str:

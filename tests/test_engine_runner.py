@@ -72,3 +72,36 @@ def test_a_machine_goes_on_past_its_first_finding(monkeypatch: pytest.MonkeyPatc
 def test_slice_seeds_are_stable_and_distinct() -> None:
     assert slice_seed(0, "webhook", 0) == slice_seed(0, "webhook", 0)
     assert len({slice_seed(s, m, t) for s in (0, 1) for m in ("a", "b") for t in (0, 1)}) == 8
+
+
+def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Every shrink of the turns is cut short; the last part of the budget replays the saved
+    failures and shrinks each cut finding to its minimum (no-dedupe: 5 steps)."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    from harness.ledger import Control
+
+    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
+    monkeypatch.setattr(campaign, "RESHRINK_SHARE", 0.5)
+    real = Control.shrink_must_stop
+
+    def cut_unless_finishing(self: Control, signature, started: float) -> bool:
+        if not self.reshrink:
+            if signature is not None:
+                self.cut.add(signature)
+            return True
+        return real(self, signature, started)
+
+    monkeypatch.setattr(Control, "shrink_must_stop", cut_unless_finishing)
+    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    run = Campaign(["webhook"], profile=base, seed=0, minutes=0.4)
+    first: dict = {}
+    run.on_finding = lambda f: first.setdefault(f.signature, (f.shrunk, len(f.trace["steps"])))
+    result = run.run()
+    cut = [s for s, (shrunk, _) in first.items() if not shrunk]
+    assert cut, first  # the turns' shrinks were all cut short...
+    held = {f.signature: f for f in result.findings}
+    dedupe = ("I1", "an agent ran twice in one epoch", "targets.reference.pipeline:Pipeline.execute")
+    assert dedupe in cut and held[dedupe].shrunk  # ...and the last part of the run shrank them
+    assert len(held[dedupe].trace["steps"]) == 5 < first[dedupe][1]

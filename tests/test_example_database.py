@@ -21,6 +21,14 @@ def test_a_failure_saved_by_one_run_is_replayed_first_by_the_next(redis_url, mon
     monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
     monkeypatch.setattr(CONFIG, "face", "inproc")
     profiles.register()
+    try:
+        _night_then_morning(redis_url)
+    finally:  # re-registering reloads the active profile: it must not keep this test's Redis
+        monkeypatch.delenv("FUZZ_REDIS_URL")
+        profiles.register()
+
+
+def _night_then_morning(redis_url: str) -> None:
     database = profiles.example_database()
     assert type(database).__name__ == "RedisExampleDatabase"
     night = settings(settings.get_profile("dev"), database=database)

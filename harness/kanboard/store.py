@@ -28,16 +28,50 @@ class Col:
     references: str | None = None  # table whose id this column must name (FOREIGN KEY)
 
 
+class Rows(dict):
+    """A table's rows by id, counting its changes so the column indexes know when to rebuild."""
+
+    version = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def pop(self, *args: Any) -> Any:
+        self.version += 1
+        return super().pop(*args)
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+
 @dataclass
 class Table:
     name: str
     columns: dict[str, Col]
     unique: tuple[tuple[str, ...], ...] = ()
     cascade: tuple[tuple[str, str], ...] = ()  # (child table, child column) deleted with a row
-    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    rows: Rows = field(default_factory=Rows)
     # rows are kept in rowid order (new ids are max + 1, so appending keeps it); an insert
     # with an explicit lower id marks it unsorted until the next scan sorts it once
     in_order: bool = field(default=True, compare=False)
+    # column -> (rows.version it was built at, value -> rows in rowid order): reads far
+    # outnumber writes (every agent step reads a card's tags and metadata)
+    _indexes: dict[str, tuple[int, dict[Any, list[dict[str, Any]]]]] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rows, Rows):
+            self.rows = Rows(self.rows)
 
     def next_id(self) -> int:
         if not self.rows:
@@ -53,18 +87,31 @@ class Table:
         """Rows in rowid order (what SQLite returns without ORDER BY); a snapshot, so the
         caller may change the table while it iterates."""
         if not self.in_order:
-            self.rows = dict(sorted(self.rows.items()))
-            self.in_order = True
+            rows = Rows(sorted(self.rows.items()))
+            rows.version = self.rows.version + 1
+            self.rows, self.in_order = rows, True
         return iter(list(self.rows.values()))
 
     def where(self, **conditions: Any) -> list[dict[str, Any]]:
         """Rows whose columns equal the given values under SQLite comparison rules."""
         wanted = {name: self._lookup(name, value) for name, value in conditions.items()}
-        return [
-            row
-            for row in self.scan()
-            if all(value is not _NO_MATCH and row[name] == value for name, value in wanted.items())
-        ]
+        if any(value is _NO_MATCH for value in wanted.values()):
+            return []
+        if not wanted:
+            return list(self.scan())
+        first, *rest = wanted.items()
+        return [row for row in self._index(first[0]).get(first[1], ())
+                if all(row[name] == value for name, value in rest)]
+
+    def _index(self, column: str) -> dict[Any, list[dict[str, Any]]]:
+        built = self._indexes.get(column)
+        if built is not None and built[0] == self.rows.version and self.in_order:
+            return built[1]
+        index: dict[Any, list[dict[str, Any]]] = {}
+        for row in self.scan():
+            index.setdefault(row[column], []).append(row)
+        self._indexes[column] = (self.rows.version, index)
+        return index
 
     def _lookup(self, column: str, value: Any) -> Any:
         if value is None:

@@ -64,10 +64,12 @@ class FuzzMachine(RuleBasedStateMachine):
             self.cards.append(applied.card)
         if currently_in_test_context():  # statistics: which step kinds a run reached
             event(f"step: {rule}")
+        self.check_step()
         return applied
 
-    @invariant()
-    def invariants_hold(self) -> None:
+    def check_step(self) -> None:
+        """Every checker after every step, as a replay does: a rule made of several steps
+        must not let one step's effect be judged against another step's "before"."""
         fresh = None
         for checker in self.checkers:
             for violation in checker.check(self.world):
@@ -81,7 +83,10 @@ class FuzzMachine(RuleBasedStateMachine):
             # kept unshrunk until Hypothesis has shrunk it, in case the run is interrupted
             RUN.control.pending.setdefault(fresh.signature, (fresh, error.trace))  # type: ignore[attr-defined]
             raise error
-        RUN.control.check()
+
+    @invariant()
+    def invariants_hold(self) -> None:
+        RUN.control.check()  # every step was checked as it ran; here the turn's time is checked
 
     def trace(self, violation: Any = None) -> dict[str, Any]:
         """Everything a replay file and a report need about this run so far (live objects)."""

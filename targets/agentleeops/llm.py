@@ -13,6 +13,8 @@ Either way a `responses` mock is active while bound, so no `requests` call leave
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import itertools
 import json
 import re
@@ -145,10 +147,20 @@ class ModelBridge:
     def _its_config(self) -> dict[str, Any]:
         path = self.loaded.checkout.path / "config" / "llm.yaml"
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            stat = path.stat()
+        except OSError:
             return {}
-        return data if isinstance(data, dict) else {}
+        return copy.deepcopy(_parsed_config(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_config(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """The checkout's llm.yaml, parsed once per version of the file (every world reads it)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _providers(config: Mapping[str, Any]) -> dict[str, Any]:
