@@ -224,19 +224,23 @@ class Campaign:
         self._rounds(max(1, int(-(-self.minutes // ROUND_MINUTES))), end - reserve, left)
         if self.stopped or not reserve:
             return
-        unshrunk = [n for n in self.names if self.ledger.unshrunk(MACHINES[n].__name__)]
-        if not unshrunk:
+        if not any(self.ledger.unshrunk(MACHINES[n].__name__) for n in self.names):
             self._rounds(1, end, left)
             return
-        for index, name in enumerate(unshrunk):  # examples=0: the turn only finishes shrinks
-            now = time.monotonic()
-            share = max(0.0, end - now) / (len(unshrunk) - index)
-            report = self.reports[name]
-            report.budget_seconds = (report.budget_seconds or 0.0) + share
-            self._turn(name, deadline=now + share, examples=0, finishing=len(self.ledger.unshrunk(
-                MACHINES[name].__name__)))
-            if self.stopped:
-                return
+        # first the defects no place of which is shrunk yet, then, with what time is left,
+        # the other places of defects already shown shrunk
+        for deferred in (False, True):
+            unshrunk = [n for n in self.names
+                        if self.ledger.unshrunk(MACHINES[n].__name__, deferred=deferred)]
+            for index, name in enumerate(unshrunk):  # examples=0: the turn only finishes shrinks
+                now = time.monotonic()
+                share = max(0.0, end - now) / (len(unshrunk) - index)
+                report = self.reports[name]
+                report.budget_seconds = (report.budget_seconds or 0.0) + share
+                self._turn(name, deadline=now + share, examples=0, deferred=deferred,
+                           finishing=len(self.ledger.unshrunk(MACHINES[name].__name__, deferred=deferred)))
+                if self.stopped:
+                    return
 
     def _rounds(self, rounds: int, end: float, left: dict[str, int]) -> None:
         """`rounds` rounds of every machine's turn, sharing the time until `end`."""
@@ -260,10 +264,13 @@ class Campaign:
         return self.profile.database is not None and Phase.shrink in self.profile.phases
 
     # -- one machine's turn ----------------------------------------------------------------
-    def _turn(self, name: str, *, deadline: float | None, examples: int, finishing: int = 0) -> None:
+    def _turn(self, name: str, *, deadline: float | None, examples: int, finishing: int = 0,
+              deferred: bool = False) -> None:
         """One machine's turn: saved failures first (its first turn) or the shrinks its earlier
         turns cut short, then slices of new examples until its budget or deadline. A turn
-        `finishing` that many cut shrinks gives each an equal part of its time, and no more."""
+        `finishing` that many cut shrinks gives each an equal part of its time, and no more.
+        A timed turn leaves the shrink of a defect's further places for later (the report
+        shows the place already shrunk); one finishing `deferred` shrinks does those too."""
         cls = MACHINES[name]
         report = self.reports[name]
         report.turns += 1
@@ -283,13 +290,15 @@ class Campaign:
             RUN.control.shrink_seconds = max(SHRINK_SECONDS_MIN, share / (finishing or 4))
             RUN.control.shrink_until = deadline + (0 if finishing else share / 2)
             RUN.control.end = self.started + self.minutes * 60 + min(60.0, self.minutes * 2)
+            RUN.control.defer = None if deferred else self.ledger.shrunk_elsewhere
         try:
             if report.turns == 1 and base.database is not None and Phase.reuse in base.phases:
                 # saved counterexamples first, with nothing suppressed: each one that still
                 # fails is a finding of this run (one that no longer fails leaves the database)
                 self._slice(name, settings(base, phases=[Phase.explicit, Phase.reuse]), report,
                             suppress=False)
-            elif self._can_reshrink() and self.ledger.unshrunk(cls.__name__):
+            elif self._can_reshrink() and self.ledger.unshrunk(cls.__name__,
+                                                               deferred=RUN.control.defer is None):
                 self._reshrink(name, base, report)
             # no reuse phase after that: a saved example of a finding the run already holds
             # would pass (it is suppressed) and Hypothesis would delete it from the database;
@@ -305,7 +314,7 @@ class Campaign:
                     break
         finally:
             RUN.control.deadline = RUN.control.shrink_until = RUN.control.end = None
-            RUN.control.shrink_seconds = None
+            RUN.control.shrink_seconds = RUN.control.defer = None
             report.seconds += time.monotonic() - start
             self.on_turn(report)
 
@@ -330,7 +339,7 @@ class Campaign:
         cls = MACHINES[name]
         seed = slice_seed(self.seed, name, report.slices, self.worker)
         report.slices += 1
-        self.ledger.freeze(suppress=suppress)
+        self.ledger.freeze(suppress=suppress, defer=RUN.control.defer is not None)
         result = run_slice(cls, profile, seed)
         report.examples += result.generated
         report.test_calls += result.calls

@@ -68,20 +68,34 @@ class Ledger:
     def known(self, signature: Signature) -> bool:
         return signature in self._known
 
-    def freeze(self, *, suppress: bool = True) -> None:
+    def freeze(self, *, suppress: bool = True, defer: bool = False) -> None:
         """Fix the known signatures for the next Hypothesis run (none: replay everything):
-        this run's findings and, when shared, every other worker's."""
+        this run's findings and, when shared, every other worker's. A finding whose shrink was
+        cut short stays findable, to be shrunk when met again; with `defer`, not one whose
+        defect is already shown shrunk at another place (its shrink waits for spare time)."""
         shared = self.claims.signatures() if self.claims is not None and suppress else set()
         with self._lock:
-            # a finding whose shrink was cut short stays findable, to be shrunk when met again
-            unshrunk = {s for s, f in self.findings.items() if not f.shrunk}
+            unshrunk = {s for s, f in self.findings.items()
+                        if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
             self._known = (frozenset(self.findings) | frozenset(shared)) - unshrunk if suppress \
                 else frozenset()
 
-    def unshrunk(self, machine: str) -> list[Signature]:
-        """This ledger's findings by `machine` (a class name) whose shrink was cut short."""
+    def unshrunk(self, machine: str, *, deferred: bool = True) -> list[Signature]:
+        """This ledger's findings by `machine` (a class name) whose shrink was cut short;
+        without `deferred`, only those whose defect no other place shows shrunk."""
         with self._lock:
-            return [s for s, f in self.findings.items() if f.machine == machine and not f.shrunk]
+            return [s for s, f in self.findings.items() if f.machine == machine and not f.shrunk
+                    and (deferred or not self._shrunk_elsewhere(s))]
+
+    def shrunk_elsewhere(self, signature: Signature) -> bool:
+        """Another place of the same defect (invariant and kind) already has a shrunk finding:
+        the report shows that one's steps, so shrinking this one can wait for spare time."""
+        with self._lock:
+            return self._shrunk_elsewhere(signature)
+
+    def _shrunk_elsewhere(self, signature: Signature) -> bool:
+        return any(f.shrunk and s[:2] == signature[:2] and s != signature
+                   for s, f in self.findings.items())
 
     def improve(self, finding: Finding) -> Finding | None:
         """A shrunk example of a finding held unshrunk replaces it (hits and first-found kept);
@@ -135,6 +149,8 @@ class Control:
     shrink_seconds: float | None = None  # a timed run's cap on one finding's shrink
     interrupted: str | None = None  # the signal that asked the whole run to stop
     reshrink: bool = False  # replaying saved failures to finish shrinks a timed run cut short
+    # a timed turn's test for shrinks to leave until time is spare (Ledger.shrunk_elsewhere)
+    defer: Callable[[Signature], bool] | None = None
     cut: set[Signature] = field(default_factory=set)  # shrinks stopped early: end, signal, turn over
     capped: set[Signature] = field(default_factory=set)  # shrinks that spent their budget
     pending: dict[Signature, tuple[Violation, dict[str, Any]]] = field(default_factory=dict)
@@ -162,8 +178,13 @@ class Control:
         """A shrink gives up what it has (the smallest failing example so far) once the run is
         interrupted or over, or its turn has overrun by half a share (`cut`: not shrunk, and
         shrunk when met again), or, in a timed run, once it has had its own time (`capped`:
-        shrunk as far as its budget went). A turn's deadline itself only ends generation."""
+        shrunk as far as its budget went). A shrink the turn `defer`s stops at once (cut: its
+        defect's steps are shown by another place, shrunk). A turn's deadline itself only
+        ends generation."""
         now = time.monotonic()
+        if signature is not None and self.defer is not None and self.defer(signature):
+            self.cut.add(signature)
+            return True
         if self.interrupted or any(t is not None and now > t for t in (self.end, self.shrink_until)):
             if signature is not None:
                 self.cut.add(signature)

@@ -189,3 +189,19 @@ def test_one_defect_met_at_several_places_is_one_row_listing_each() -> None:
     assert "The same at: `orchestrator:process_pm_task` (#3, 5 example(s))." in k1[4]
     assert k1[7].count("pytest") == 0 and k1[7].count("<br>") == 1  # one test cell per place
     assert "2 distinct finding(s) at 3 places in the code" in _section(text, "A")
+
+
+def test_a_defect_shows_the_steps_of_its_place_that_was_shrunk() -> None:
+    """A defect met at several places shows a shrunk place's steps, not a first place whose
+    shrink was cut short; the unshrunk place is listed as such."""
+    def at(component: str) -> Violation:
+        return Violation("K1", "createComment(...) was rejected", component, kind="createComment rejected")
+
+    long_steps = [step(f"card #{n} moved to 2. Design Draft") for n in range(1, 9)]
+    rows = [row(at("webhook:process_pm_task"), 1, shrunk=False, steps=long_steps),
+            row(at("orchestrator:process_pm_task"), 2, steps=[step("card #1 moved to 3. Design Approved")])]
+    k1 = _rows(_section(render_findings(rows, WORK, **TARGET), "B"))[2]
+    assert k1[0] == "1, 2"
+    assert "Not shrunk" not in k1[4]
+    assert "The same at: `webhook:process_pm_task` (#1, 3 example(s), not shrunk)." in k1[4]
+    assert "3. Design Approved" in k1[5] and "card #8" not in k1[5]

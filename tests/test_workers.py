@@ -58,6 +58,32 @@ def test_a_finding_cut_short_stays_findable_until_a_shrunk_one_replaces_it() -> 
     assert ledger.add(cut) is True
     ledger.freeze()
     assert not ledger.known(cut.signature)  # met again, it is raised and shrunk
+
+
+def test_a_cut_place_of_a_defect_shown_shrunk_elsewhere_waits_for_spare_time() -> None:
+    """A timed turn defers the shrink of a further place of a defect one place of which is
+    already shrunk: known (counted) while generating, findable when finishing deferred shrinks."""
+    from harness.ledger import Control
+
+    ledger = Ledger()
+    cut = replace(_finding("dup"), shrunk=False)
+    other_kind = replace(_finding("other"), shrunk=False)
+    ledger.add(cut)
+    ledger.add(other_kind)
+    assert not ledger.shrunk_elsewhere(cut.signature)
+    violation = Violation("I1", "twice", "z:w", kind="dup")
+    ledger.add(Finding(violation.signature, violation, {}, "", "WebhookMachine", 0))
+    assert ledger.shrunk_elsewhere(cut.signature) and not ledger.shrunk_elsewhere(other_kind.signature)
+    assert not ledger.shrunk_elsewhere(violation.signature)  # itself is not elsewhere
+    assert ledger.unshrunk("WebhookMachine", deferred=False) == [other_kind.signature]
+    assert set(ledger.unshrunk("WebhookMachine")) == {cut.signature, other_kind.signature}
+    ledger.freeze(defer=True)
+    assert ledger.known(cut.signature) and not ledger.known(other_kind.signature)
+    ledger.freeze()
+    assert not ledger.known(cut.signature)
+    control = Control(defer=ledger.shrunk_elsewhere)
+    assert control.shrink_must_stop(cut.signature, started=0.0) and cut.signature in control.cut
+    assert not control.shrink_must_stop(other_kind.signature, started=0.0)
     assert ledger.improve(replace(_finding("dup"), shrunk=False)) is None  # cut again: only a hit
     better = ledger.improve(replace(_finding("dup"), program="shrunk", seed=9))
     assert better is ledger.findings[cut.signature] and better.shrunk and better.program == "shrunk"

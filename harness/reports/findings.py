@@ -99,6 +99,12 @@ class Defect:
         return self.rows[0]
 
     @property
+    def shown(self) -> Row:
+        """The place whose steps the report shows: the first fully shrunk, else the first
+        shrunk as far as its budget went, else the first found."""
+        return min(self.rows, key=lambda r: (not r.finding.shrunk, r.finding.shrink_capped, r.number))
+
+    @property
     def invariant(self) -> str:
         return self.first.invariant
 
@@ -289,7 +295,7 @@ def _table(rows: Sequence[Row], relative_to: Path | None, *, timed: bool) -> lis
 
 
 def _row(d: Defect, relative_to: Path | None, *, timed: bool) -> str:
-    r = d.first
+    r = d.shown
     f = r.finding
     v = f.violation
     via = f" via {v.entrypoint}" if v.entrypoint else ""
@@ -303,8 +309,9 @@ def _row(d: Defect, relative_to: Path | None, *, timed: bool) -> str:
     )
     if len(d.rows) > 1:
         failure += " The same at: " + "; ".join(
-            f"`{_code(o.finding.signature[2])}` (#{o.number}, {thousands(o.finding.hits)} example(s))"
-            for o in d.rows[1:]) + "."
+            f"`{_code(o.finding.signature[2])}` (#{o.number}, {thousands(o.finding.hits)} example(s)"
+            f"{'' if o.finding.shrunk else ', not shrunk'})"
+            for o in d.rows if o is not r) + "."
     steps = list(f.trace.get("steps") or ())
     lines = step_lines(steps[:MAX_REPRO_STEPS])
     if len(steps) > MAX_REPRO_STEPS:
