@@ -125,10 +125,11 @@ def test_a_further_place_of_a_defect_already_shrunk_is_shrunk_last(monkeypatch: 
     ledger.add(Finding(elsewhere.signature, elsewhere, {"steps": []}, "", "WebhookMachine", 0))
     db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
     base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
-    run = Campaign(["webhook"], profile=base, seed=0, minutes=0.4, ledger=ledger)
+    run = Campaign(["webhook"], profile=base, seed=0, minutes=0.8, ledger=ledger)
     first: dict = {}
     run.on_finding = lambda f: first.setdefault(f.signature, (f.shrunk, len(f.trace["steps"])))
-    result = run.run()
+    result = run.run()  # 24 s to find it (about 5 s unloaded), 24 s to finish its shrink
+    assert result.stopped is None
     dedupe = ("I1", kind, "targets.reference.pipeline:Pipeline.execute")
     assert first[dedupe][0] is False, first  # written as found...
     held = {f.signature: f for f in result.findings}
