@@ -106,31 +106,3 @@ def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pyt
     assert dedupe in cut and held[dedupe].shrunk  # ...and the last part of the run shrank them
     assert len(held[dedupe].trace["steps"]) == 5 < first[dedupe][1]
 
-
-def test_a_further_place_of_a_defect_already_shrunk_is_shrunk_last(monkeypatch: pytest.MonkeyPatch,
-                                                                      tmp_path) -> None:
-    """A timed run whose ledger already shows a defect shrunk at one place does not spend its
-    turns shrinking another place of it: that one is written as found, and shrunk in the
-    run's last part, after every other cut shrink."""
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
-    from harness.ledger import Finding, Ledger
-    from harness.violation import Violation
-
-    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
-    monkeypatch.setattr(campaign, "RESHRINK_SHARE", 0.5)
-    kind = "an agent ran twice in one epoch"
-    elsewhere = Violation("I1", "an agent ran twice", "targets.reference.other:place", kind=kind)
-    ledger = Ledger()
-    ledger.add(Finding(elsewhere.signature, elsewhere, {"steps": []}, "", "WebhookMachine", 0))
-    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
-    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
-    run = Campaign(["webhook"], profile=base, seed=0, minutes=0.8, ledger=ledger)
-    first: dict = {}
-    run.on_finding = lambda f: first.setdefault(f.signature, (f.shrunk, len(f.trace["steps"])))
-    result = run.run()  # 24 s to find it (about 5 s unloaded), 24 s to finish its shrink
-    assert result.stopped is None
-    dedupe = ("I1", kind, "targets.reference.pipeline:Pipeline.execute")
-    assert first[dedupe][0] is False, first  # written as found...
-    held = {f.signature: f for f in result.findings}
-    assert held[dedupe].shrunk  # ...and shrunk last (to its end, or its time cap on a loaded machine)
