@@ -105,4 +105,3 @@ def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pyt
     dedupe = ("I1", "an agent ran twice in one epoch", "targets.reference.pipeline:Pipeline.execute")
     assert dedupe in cut and held[dedupe].shrunk  # ...and the last part of the run shrank them
     assert len(held[dedupe].trace["steps"]) == 5 < first[dedupe][1]
-

@@ -58,6 +58,12 @@ def test_a_finding_cut_short_stays_findable_until_a_shrunk_one_replaces_it() -> 
     assert ledger.add(cut) is True
     ledger.freeze()
     assert not ledger.known(cut.signature)  # met again, it is raised and shrunk
+    assert ledger.improve(replace(_finding("dup"), shrunk=False)) is None  # cut again: only a hit
+    better = ledger.improve(replace(_finding("dup"), program="shrunk", seed=9))
+    assert better is ledger.findings[cut.signature] and better.shrunk and better.program == "shrunk"
+    ledger.freeze()
+    assert ledger.known(cut.signature)
+    assert ledger.improve(_finding("dup")) is None  # shrunk already: nothing to improve
 
 
 def test_a_cut_place_of_a_defect_shown_shrunk_elsewhere_waits_for_spare_time() -> None:
@@ -84,12 +90,6 @@ def test_a_cut_place_of_a_defect_shown_shrunk_elsewhere_waits_for_spare_time() -
     control = Control(defer=ledger.shrunk_elsewhere)
     assert control.shrink_must_stop(cut.signature, started=0.0) and cut.signature in control.cut
     assert not control.shrink_must_stop(other_kind.signature, started=0.0)
-    assert ledger.improve(replace(_finding("dup"), shrunk=False)) is None  # cut again: only a hit
-    better = ledger.improve(replace(_finding("dup"), program="shrunk", seed=9))
-    assert better is ledger.findings[cut.signature] and better.shrunk and better.program == "shrunk"
-    ledger.freeze()
-    assert ledger.known(cut.signature)
-    assert ledger.improve(_finding("dup")) is None  # shrunk already: nothing to improve
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
