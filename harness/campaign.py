@@ -31,8 +31,10 @@ from harness.violation import InvariantViolation
 ROUND_MINUTES = 10.0  # a timed run goes round the machines at least once per this long
 UNBOUNDED = 10**9  # a timed run without --examples: the clock is the only budget
 SHRINK_SECONDS_MIN = 5.0  # the least time a timed run gives one finding's shrink
-RESHRINK_SHARE = 0.1  # of a timed run's budget, kept to finish the shrinks its turns cut short
-RESHRINK_MAX_SECONDS = 300.0
+TURN_SHRINK_SHARE = 0.5  # of a timed turn, the most its shrinks may take: the rest generates
+RESHRINK_SHARE = 0.1  # of a timed run's budget, kept at least to finish the cut shrinks...
+RESHRINK_MAX_SECONDS = 300.0  # ...but no more than this, unless the cut shrinks need it...
+RESHRINK_MAX_SHARE = 0.3  # ...and then never more than this share of the budget
 
 
 @dataclass
@@ -218,14 +220,14 @@ class Campaign:
         shrinks the turns cut short, or, when none were, is one more round."""
         assert self.minutes is not None
         end = self.started + self.minutes * 60
-        reserve = min(RESHRINK_MAX_SECONDS, RESHRINK_SHARE * self.minutes * 60) \
-            if self._can_reshrink() else 0.0
+        rounds = max(1, int(-(-self.minutes // ROUND_MINUTES)))
         left = {name: self.budget_of(name) for name in self.names}
-        self._rounds(max(1, int(-(-self.minutes // ROUND_MINUTES))), end - reserve, left)
-        if self.stopped or not reserve:
+        can_reshrink = self._can_reshrink()
+        self._rounds(rounds, (lambda: end - self.reserve(rounds)) if can_reshrink else (lambda: end), left)
+        if self.stopped or not can_reshrink:
             return
         if not any(self.ledger.unshrunk(MACHINES[n].__name__) for n in self.names):
-            self._rounds(1, end, left)
+            self._rounds(1, lambda: end, left)
             return
         # first the defects no place of which is shrunk yet, then, with what time is left,
         # the other places of defects already shown shrunk
@@ -242,13 +244,25 @@ class Campaign:
                 if self.stopped:
                     return
 
-    def _rounds(self, rounds: int, end: float, left: dict[str, int]) -> None:
-        """`rounds` rounds of every machine's turn, sharing the time until `end`."""
+    def reserve(self, rounds: int) -> float:
+        """The last part of a timed run, kept to finish the shrinks its turns cut short: a
+        tenth of the budget (at most RESHRINK_MAX_SECONDS), or, when more defects wait for
+        their first shrunk place, a turn's shrink cap for each, up to RESHRINK_MAX_SHARE."""
+        assert self.minutes is not None
+        budget = self.minutes * 60
+        base = min(RESHRINK_MAX_SECONDS, RESHRINK_SHARE * budget)
+        waiting = sum(len(self.ledger.unshrunk(MACHINES[n].__name__, deferred=False)) for n in self.names)
+        per_shrink = max(SHRINK_SECONDS_MIN, (budget - base) / (rounds * len(self.names)) / 4)
+        return min(max(base, RESHRINK_MAX_SHARE * budget), max(base, waiting * per_shrink))
+
+    def _rounds(self, rounds: int, until: Callable[[], float], left: dict[str, int]) -> None:
+        """`rounds` rounds of every machine's turn, sharing the time until `until()` (asked
+        before each turn: the reserve at the run's end grows with the shrinks left to do)."""
         for round_no in range(rounds):
             for index, name in enumerate(self.names):
                 now = time.monotonic()
                 turns_left = (rounds - round_no) * len(self.names) - index
-                share = max(0.0, end - now) / max(1, turns_left)
+                share = max(0.0, until() - now) / max(1, turns_left)
                 report = self.reports[name]
                 report.budget_seconds = (report.budget_seconds or 0.0) + share
                 if left[name] <= 0 or share <= 0:
@@ -282,13 +296,19 @@ class Campaign:
         start = time.monotonic()
         RUN.control.deadline = deadline
         if deadline is not None and self.minutes is not None:
-            # a timed turn: each finding gets a quarter of the turn to shrink, the turn's shrinks
-            # may overrun it by half a share (so every later turn still has time; a shrink cut
-            # there is redone when met again), and nothing runs past the run's end (and a
-            # little over, to finish a step)
+            # a timed turn: each finding gets a quarter of the turn to shrink; all its shrinks
+            # together get half of it, counted from the first, and may overrun it by half a
+            # share at most (so every later turn still has time); a shrink cut there is redone
+            # at the machine's next turn or in the run's last part, and meanwhile the turn
+            # generates past it. Nothing runs past the run's end (and a little over, to finish
+            # a step).
             share = deadline - start
             RUN.control.shrink_seconds = max(SHRINK_SECONDS_MIN, share / (finishing or 4))
-            RUN.control.shrink_until = deadline + (0 if finishing else share / 2)
+            if finishing:
+                RUN.control.shrink_until = deadline
+            else:  # shrinks get half the turn from the first one's start, then it only generates
+                RUN.control.shrink_window = max(SHRINK_SECONDS_MIN, share * TURN_SHRINK_SHARE)
+                RUN.control.shrink_cap = deadline + share / 2
             RUN.control.end = self.started + self.minutes * 60 + min(60.0, self.minutes * 2)
             RUN.control.defer = None if deferred else self.ledger.shrunk_elsewhere
         try:
@@ -315,6 +335,7 @@ class Campaign:
         finally:
             RUN.control.deadline = RUN.control.shrink_until = RUN.control.end = None
             RUN.control.shrink_seconds = RUN.control.defer = None
+            RUN.control.shrink_window = RUN.control.shrink_cap = None
             report.seconds += time.monotonic() - start
             self.on_turn(report)
 
@@ -323,9 +344,7 @@ class Campaign:
         replays the saved failures (each cut finding's example was saved when found) and
         shrinks those that still fail; the known ones pass, and the database is read-only so
         passing does not delete them."""
-        assert base.database is not None
-        profile = settings(base, database=ReadOnlyDatabase(base.database), max_examples=1,
-                           phases=[Phase.reuse, Phase.shrink])
+        profile = reshrink_settings(base)
         RUN.control.reshrink = True
         try:
             self._slice(name, profile, report)
@@ -339,7 +358,8 @@ class Campaign:
         cls = MACHINES[name]
         seed = slice_seed(self.seed, name, report.slices, self.worker)
         report.slices += 1
-        self.ledger.freeze(suppress=suppress, defer=RUN.control.defer is not None)
+        self.ledger.freeze(suppress=suppress, defer=RUN.control.defer is not None,
+                           hold=RUN.control.shrinks_over())
         result = run_slice(cls, profile, seed)
         report.examples += result.generated
         report.test_calls += result.calls
@@ -379,6 +399,15 @@ class Campaign:
             self.on_finding(finding)
             if self.until is not None and self.until(finding):
                 self.stopped = self.stopped or "until"
+
+
+def reshrink_settings(base: settings) -> settings:
+    """Replay every saved failure, read-only, and shrink those that fail. Hypothesis ends such
+    a run once `max_examples` replays have passed before one fails, and replays the shortest
+    first: usually a finding already shrunk, which passes now (it is known). So no bound."""
+    assert base.database is not None
+    return settings(base, database=ReadOnlyDatabase(base.database), max_examples=UNBOUNDED,
+                    phases=[Phase.reuse, Phase.shrink])
 
 
 def _program(error: BaseException) -> str:

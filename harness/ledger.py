@@ -68,15 +68,16 @@ class Ledger:
     def known(self, signature: Signature) -> bool:
         return signature in self._known
 
-    def freeze(self, *, suppress: bool = True, defer: bool = False) -> None:
+    def freeze(self, *, suppress: bool = True, defer: bool = False, hold: bool = False) -> None:
         """Fix the known signatures for the next Hypothesis run (none: replay everything):
         this run's findings and, when shared, every other worker's. A finding whose shrink was
         cut short stays findable, to be shrunk when met again; with `defer`, not one whose
-        defect is already shown shrunk at another place (its shrink waits for spare time)."""
+        defect is already shown shrunk at another place (its shrink waits for spare time);
+        with `hold`, none (the turn has no shrink time left: it generates past them all)."""
         shared = self.claims.signatures() if self.claims is not None and suppress else set()
         with self._lock:
-            unshrunk = {s for s, f in self.findings.items()
-                        if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
+            unshrunk = set() if hold else {s for s, f in self.findings.items()
+                                           if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
             self._known = (frozenset(self.findings) | frozenset(shared)) - unshrunk if suppress \
                 else frozenset()
 
@@ -145,6 +146,10 @@ class Control:
 
     deadline: float | None = None  # time.monotonic() after which a turn generates no more
     shrink_until: float | None = None  # after which the turn's shrinks stop (cut short)
+    # a timed turn's shrink time: shrink_until is set `shrink_window` seconds after its first
+    # shrink starts, and never later than `shrink_cap`
+    shrink_window: float | None = None
+    shrink_cap: float | None = None
     end: float | None = None  # time.monotonic() after which nothing runs, shrinks included
     shrink_seconds: float | None = None  # a timed run's cap on one finding's shrink
     interrupted: str | None = None  # the signal that asked the whole run to stop
@@ -174,17 +179,24 @@ class Control:
                 self._last = now
                 self.progress()
 
+    def shrinks_over(self) -> bool:
+        """The turn's shrink time is spent: what it still finds waits for a later turn."""
+        return self.shrink_until is not None and self.shrink_window is not None \
+            and time.monotonic() > self.shrink_until
+
     def shrink_must_stop(self, signature: Signature | None, started: float) -> bool:
         """A shrink gives up what it has (the smallest failing example so far) once the run is
-        interrupted or over, or its turn has overrun by half a share (`cut`: not shrunk, and
-        shrunk when met again), or, in a timed run, once it has had its own time (`capped`:
-        shrunk as far as its budget went). A shrink the turn `defer`s stops at once (cut: its
-        defect's steps are shown by another place, shrunk). A turn's deadline itself only
-        ends generation."""
+        interrupted or over, or its turn's shrink time is spent (`cut`: not shrunk, and
+        shrunk later), or, in a timed run, once it has had its own time (`capped`: shrunk as
+        far as its budget went). A shrink the turn `defer`s stops at once (cut: its defect's
+        steps are shown by another place, shrunk). A turn's deadline itself only ends
+        generation."""
         now = time.monotonic()
         if signature is not None and self.defer is not None and self.defer(signature):
             self.cut.add(signature)
             return True
+        if self.shrink_until is None and self.shrink_window is not None:  # the turn's first shrink
+            self.shrink_until = min(now + self.shrink_window, self.shrink_cap or float("inf"))
         if self.interrupted or any(t is not None and now > t for t in (self.end, self.shrink_until)):
             if signature is not None:
                 self.cut.add(signature)

@@ -105,3 +105,89 @@ def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pyt
     dedupe = ("I1", "an agent ran twice in one epoch", "targets.reference.pipeline:Pipeline.execute")
     assert dedupe in cut and held[dedupe].shrunk  # ...and the last part of the run shrank them
     assert len(held[dedupe].trace["steps"]) == 5 < first[dedupe][1]
+
+
+def test_finishing_shrinks_replays_every_saved_failure_past_those_that_pass_now(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortest saved example is replayed first and is usually one of a finding already
+    shrunk, which passes now (it is known): the replay must go on to the failures after it."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from hypothesis.database import InMemoryExampleDatabase, choices_to_bytes
+    from hypothesis.internal.reflection import function_digest
+
+    replayed: list[int] = []
+    db = InMemoryExampleDatabase()
+
+    @given(st.integers())
+    def saved(x: int) -> None:
+        replayed.append(x)
+        assert x < 1000  # 5 passes now, 123456 still fails
+
+    key = function_digest(saved.hypothesis.inner_test)
+    db.save(key, choices_to_bytes((5,)))
+    db.save(key, choices_to_bytes((123456,)))
+    base = settings(settings.get_profile("nightly"), database=db, report_multiple_bugs=True)
+    monkeypatch.setattr(RUN.control, "reshrink", True)  # as Campaign._reshrink sets it
+    with pytest.raises(AssertionError):
+        settings(campaign.reshrink_settings(base))(saved)()
+    assert replayed[:2] == [5, 123456]
+    assert 1000 in replayed  # and it was shrunk to its minimum (not the replayed-exactly fast path)
+    assert set(db.fetch(key)) == {choices_to_bytes((5,)), choices_to_bytes((123456,))}  # read-only
+
+
+def test_a_timed_turn_shrinks_for_half_its_time_then_generates_past_what_it_holds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shrinks get a window of the turn from the first one's start (never past its cap); once
+    it is spent, shrinks are cut and the turn's next Hypothesis runs treat every finding as
+    known, so generation goes deeper instead of stopping at a finding it cannot shrink now."""
+    from harness import ledger as ledger_module
+    from harness.ledger import Control, Finding, Ledger
+    from harness.violation import Violation
+
+    clock = [100.0]
+    monkeypatch.setattr(ledger_module.time, "monotonic", lambda: clock[0])
+    control = Control(shrink_window=10.0, shrink_cap=130.0)
+    first = Violation("I1", "twice", "x:y", kind="dup").signature
+    assert not control.shrinks_over()  # no shrink yet: the window has not started
+    clock[0] = 102.0
+    assert not control.shrink_must_stop(first, started=102.0) and control.shrink_until == 112.0
+    clock[0] = 112.5
+    assert control.shrink_must_stop(first, started=102.0) and first in control.cut
+    assert control.shrinks_over()
+    capped = Control(shrink_window=10.0, shrink_cap=105.0)
+    capped.shrink_must_stop(first, started=100.0)
+    assert capped.shrink_until == 105.0
+    deferred = Control(shrink_window=10.0, defer=lambda signature: True)
+    assert deferred.shrink_must_stop(first, started=100.0) and deferred.shrink_until is None
+
+    ledger = Ledger()
+    violation = Violation("I1", "twice", "x:y", kind="dup")
+    ledger.add(Finding(violation.signature, violation, {}, "", "WebhookMachine", 0, shrunk=False))
+    ledger.freeze()
+    assert not ledger.known(violation.signature)  # shrink time left: met again, it is shrunk
+    ledger.freeze(hold=True)
+    assert ledger.known(violation.signature)  # none left: counted, and the example goes on
+
+
+def test_the_last_part_of_a_timed_run_grows_with_the_defects_waiting_for_a_shrink() -> None:
+    from harness.ledger import Finding
+    from harness.violation import Violation
+
+    run = Campaign(["webhook", "spawner"], profile=settings.get_profile("nightly"), seed=0, minutes=30)
+    assert run.reserve(rounds=3) == 180.0  # a tenth of the budget when little waits
+
+    def unshrunk(kind: str, component: str = "x:y") -> None:
+        violation = Violation("I1", "twice", component, kind=kind)
+        run.ledger.add(Finding(violation.signature, violation, {}, "", "WebhookMachine", 0, shrunk=False))
+
+    for n in range(4):
+        unshrunk(f"kind-{n}")
+    per_shrink = (1800 - 180) / (3 * 2) / 4  # a turn's cap on one finding's shrink
+    assert run.reserve(rounds=3) == pytest.approx(4 * per_shrink)
+    violation = Violation("I1", "twice", "z:w", kind="kind-0")
+    run.ledger.add(Finding(violation.signature, violation, {}, "", "WebhookMachine", 0))
+    assert run.reserve(rounds=3) == pytest.approx(3 * per_shrink)  # kind-0 is shown shrunk
+    for n in range(4, 20):
+        unshrunk(f"kind-{n}")
+    assert run.reserve(rounds=3) == pytest.approx(0.3 * 1800)  # never more than 30 %
