@@ -226,21 +226,20 @@ class Campaign:
         self._rounds(rounds, (lambda: end - self.reserve(rounds)) if can_reshrink else (lambda: end), left)
         if self.stopped or not can_reshrink:
             return
-        if not any(self.ledger.unshrunk(MACHINES[n].__name__) for n in self.names):
+        if not any(self._unshrunk(n) for n in self.names):
             self._rounds(1, lambda: end, left)
             return
         # first the defects no place of which is shrunk yet, then, with what time is left,
         # the other places of defects already shown shrunk
         for deferred in (False, True):
-            unshrunk = [n for n in self.names
-                        if self.ledger.unshrunk(MACHINES[n].__name__, deferred=deferred)]
+            unshrunk = [n for n in self.names if self._unshrunk(n, deferred)]
             for index, name in enumerate(unshrunk):  # examples=0: the turn only finishes shrinks
                 now = time.monotonic()
                 share = max(0.0, end - now) / (len(unshrunk) - index)
                 report = self.reports[name]
                 report.budget_seconds = (report.budget_seconds or 0.0) + share
                 self._turn(name, deadline=now + share, examples=0, deferred=deferred,
-                           finishing=len(self.ledger.unshrunk(MACHINES[name].__name__, deferred=deferred)))
+                           finishing=len(self._unshrunk(name, deferred)))
                 if self.stopped:
                     return
 
@@ -251,7 +250,7 @@ class Campaign:
         assert self.minutes is not None
         budget = self.minutes * 60
         base = min(RESHRINK_MAX_SECONDS, RESHRINK_SHARE * budget)
-        waiting = sum(len(self.ledger.unshrunk(MACHINES[n].__name__, deferred=False)) for n in self.names)
+        waiting = sum(len(self._unshrunk(n, deferred=False)) for n in self.names)
         per_shrink = max(SHRINK_SECONDS_MIN, (budget - base) / (rounds * len(self.names)) / 4)
         return min(max(base, RESHRINK_MAX_SHARE * budget), max(base, waiting * per_shrink))
 
@@ -272,6 +271,10 @@ class Campaign:
                 left[name] -= report.examples - before
                 if self.stopped:
                     return
+
+    def _unshrunk(self, name: str, deferred: bool = True) -> list[Any]:
+        """The run's findings by this machine whose shrink was cut short (Ledger.unshrunk)."""
+        return self.ledger.unshrunk(self.reports[name].cls_name, deferred=deferred)
 
     def _can_reshrink(self) -> bool:
         """Saved failures can be replayed to finish their shrinks: a database, and shrinking."""
@@ -317,8 +320,7 @@ class Campaign:
                 # fails is a finding of this run (one that no longer fails leaves the database)
                 self._slice(name, settings(base, phases=[Phase.explicit, Phase.reuse]), report,
                             suppress=False)
-            elif self._can_reshrink() and self.ledger.unshrunk(cls.__name__,
-                                                               deferred=RUN.control.defer is None):
+            elif self._can_reshrink() and self._unshrunk(name, deferred=RUN.control.defer is None):
                 self._reshrink(name, base, report)
             # no reuse phase after that: a saved example of a finding the run already holds
             # would pass (it is suppressed) and Hypothesis would delete it from the database;
