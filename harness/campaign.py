@@ -26,7 +26,8 @@ from hypothesis.statistics import collector
 from harness.ledger import RUN, Finding, Ledger, StopFuzzing
 from harness.machines import MACHINES
 from harness.normalise import sandbox_roots, unsandboxed
-from harness.violation import InvariantViolation
+from harness.saved import IndexedDatabase
+from harness.violation import InvariantViolation, Signature
 
 ROUND_MINUTES = 10.0  # a timed run goes round the machines at least once per this long
 UNBOUNDED = 10**9  # a timed run without --examples: the clock is the only budget
@@ -161,7 +162,11 @@ class Campaign:
         workers: int = 1,
     ) -> None:
         self.names = list(names)
-        self.profile = profile
+        # saved failures indexed by the finding each shows: finishing a cut shrink replays
+        # only the failures of the findings cut
+        self.saved = IndexedDatabase(profile.database, lambda: RUN.control.raised) \
+            if profile.database is not None else None
+        self.profile = settings(profile, database=self.saved) if self.saved is not None else profile
         self.seed = seed
         self.examples = examples
         self.minutes = minutes
@@ -272,7 +277,7 @@ class Campaign:
                 if self.stopped:
                     return
 
-    def _unshrunk(self, name: str, deferred: bool = True) -> list[Any]:
+    def _unshrunk(self, name: str, deferred: bool = True) -> list[Signature]:
         """The run's findings by this machine whose shrink was cut short (Ledger.unshrunk)."""
         return self.ledger.unshrunk(self.reports[name].cls_name, deferred=deferred)
 
@@ -343,10 +348,12 @@ class Campaign:
 
     def _reshrink(self, name: str, base: settings, report: MachineReport) -> None:
         """Finish the shrinks of this machine's findings that a turn cut short: Hypothesis
-        replays the saved failures (each cut finding's example was saved when found) and
-        shrinks those that still fail; the known ones pass, and the database is read-only so
-        passing does not delete them."""
-        profile = reshrink_settings(base)
+        replays their saved failures (each cut finding's example was saved when found, and
+        each better one as its shrink went) and shrinks them on; read-only, so that one that
+        passes now is not deleted."""
+        cut = self._unshrunk(name, deferred=RUN.control.defer is None)
+        assert self.saved is not None
+        profile = reshrink_settings(base, self.saved.only(cut))
         RUN.control.reshrink = True
         try:
             self._slice(name, profile, report)
@@ -403,13 +410,14 @@ class Campaign:
                 self.stopped = self.stopped or "until"
 
 
-def reshrink_settings(base: settings) -> settings:
-    """Replay every saved failure, read-only, and shrink those that fail. Hypothesis ends such
-    a run once `max_examples` replays have passed before one fails, and replays the shortest
-    first: usually a finding already shrunk, which passes now (it is known). So no bound."""
+def reshrink_settings(base: settings, database: Any = None) -> settings:
+    """Replay the saved failures of `database` (by default all of base's, read-only) and
+    shrink those that fail. Hypothesis ends such a run once `max_examples` replays have passed
+    before one fails, and replays the shortest first: often a finding already shrunk, which
+    passes now (it is known). So no bound."""
     assert base.database is not None
-    return settings(base, database=ReadOnlyDatabase(base.database), max_examples=UNBOUNDED,
-                    phases=[Phase.reuse, Phase.shrink])
+    return settings(base, database=database or ReadOnlyDatabase(base.database),
+                    max_examples=UNBOUNDED, phases=[Phase.reuse, Phase.shrink])
 
 
 def _program(error: BaseException) -> str:

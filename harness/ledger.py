@@ -159,6 +159,7 @@ class Control:
     cut: set[Signature] = field(default_factory=set)  # shrinks stopped early: end, signal, turn over
     capped: set[Signature] = field(default_factory=set)  # shrinks that spent their budget
     pending: dict[Signature, tuple[Violation, dict[str, Any]]] = field(default_factory=dict)
+    raised: Signature | None = None  # the new violation the current example raised, if any
     progress: Callable[[], None] | None = None  # called at most every `interval` seconds
     interval: float = 5.0
     _last: float = 0.0

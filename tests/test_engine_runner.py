@@ -8,6 +8,7 @@ import pytest
 from hypothesis import Phase, settings
 
 from harness import campaign, profiles
+from harness import saved as saved_module
 from harness.campaign import Campaign, run_campaign, slice_seed
 from harness.config import CONFIG
 from harness.ledger import RUN
@@ -93,6 +94,15 @@ def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pyt
         return real(self, signature, started)
 
     monkeypatch.setattr(Control, "shrink_must_stop", cut_unless_finishing)
+    views: list[tuple[int, int, int]] = []  # (findings finished, failures replayed, saved)
+    real_fetch = saved_module._Only.fetch
+
+    def fetch(self, key: bytes):
+        values = list(real_fetch(self, key))
+        views.append((len(self.keep), len(values), len(list(self.indexed.fetch(key)))))
+        return values
+
+    monkeypatch.setattr(saved_module._Only, "fetch", fetch)
     db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
     base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
     run = Campaign(["webhook"], profile=base, seed=0, minutes=0.4)
@@ -105,6 +115,10 @@ def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pyt
     dedupe = ("I1", "an agent ran twice in one epoch", "targets.reference.pipeline:Pipeline.execute")
     assert dedupe in cut and held[dedupe].shrunk  # ...and the last part of the run shrank them
     assert len(held[dedupe].trace["steps"]) == 5 < first[dedupe][1]
+    # the finishing passes replayed one saved failure of each finding they finish, not all
+    # those the machine saved (each slice that re-met a cut finding saved one)
+    assert all(replayed <= cut for cut, replayed, _ in views), views
+    assert any(0 < replayed < saved for _, replayed, saved in views), views
 
 
 def test_finishing_shrinks_replays_every_saved_failure_past_those_that_pass_now(

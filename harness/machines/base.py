@@ -42,6 +42,7 @@ class FuzzMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         RUN.control.check()  # a turn whose time is up builds no new world
+        RUN.control.raised = None
         super().__init__()
         self.world = World(make_target(), face=CONFIG.face)
         self.checkers = [c for c in all_checkers() if self.checks is None or c.invariant in self.checks]
@@ -82,6 +83,7 @@ class FuzzMachine(RuleBasedStateMachine):
             error.trace = self.trace(fresh)  # type: ignore[attr-defined]
             # kept unshrunk until Hypothesis has shrunk it, in case the run is interrupted
             RUN.control.pending.setdefault(fresh.signature, (fresh, error.trace))  # type: ignore[attr-defined]
+            RUN.control.raised = fresh.signature  # names the failure Hypothesis saves next
             raise error
 
     @invariant()
