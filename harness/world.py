@@ -63,6 +63,8 @@ class World:
         self.kanboard = FakeKanboard(
             board=target.columns, metamagik=metamagik, journal=self.journal, clock=self.clock
         )
+        for name, required in target.custom_fields if metamagik else ():
+            self.kanboard.add_custom_field(name, required=required)
         self.llm = ScriptedLLM(default=default_answer, journal=self.journal)
         self.server = None
         self._plain_http = None

@@ -84,6 +84,12 @@ class WebhookResponse:
     where: str | None = None  # the target's code it came out of
 
 
+# MetaMagik custom fields of an AgentLeeOps install, (name, required), as on the measured one:
+# the web UI's forms refuse a card without a dirname, API createTask returns false for one
+# (why AgentLeeOps' spawner makes children by duplicating), and every form save writes both.
+AGENTLEEOPS_FIELDS: tuple[tuple[str, bool], ...] = (("dirname", True), ("context_mode", False))
+
+
 class Target(abc.ABC):
     """A system under test. Subclasses set the class attributes and implement entrypoints."""
 
@@ -91,6 +97,7 @@ class Target(abc.ABC):
     description: str = ""
     version: str = ""
     columns: tuple[str, ...] = ()  # the board it expects, in order
+    custom_fields: tuple[tuple[str, bool], ...] = ()  # MetaMagik fields of its install: (name, required)
     triggers: Mapping[str, str] = {}  # column title -> agent name (one of AGENTS)
     lock_manifest: str | None = None  # workspace-relative path of its ratchet manifest
     fanout_cap: int = 20  # children per epic, across runs

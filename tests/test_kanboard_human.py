@@ -46,24 +46,68 @@ def test_a_drag_moves_the_card_and_fires_a_move_by_admin(fake: FakeKanboard) -> 
     assert [fake.task(t)["position"] for t in (2, 1)] == [1, 2]
 
 
-def test_tag_and_metadata_edits_change_the_card_silently(fake: FakeKanboard) -> None:
-    assert fake.human.set_tags(1, ["design-approved", "x"]) is True
-    assert fake.human.add_tags(1, "locked") is True
-    assert fake.human.remove_tags(1, "x") is True
-    assert fake.tags(1) == ["design-approved", "locked"]
+@pytest.fixture(params=["inproc", "http"])
+def reader(request: pytest.FixtureRequest, fake: FakeKanboard) -> Any:
+    """What the system sees of a person's edit, through either face."""
+    if request.param == "inproc":
+        yield fake.client()
+        return
+    with fake.serve() as server:
+        yield server.http_client()
+
+
+def test_metadata_page_edits_are_silent_and_tag_saves_silent_once_the_times_are_set(
+        fake: FakeKanboard, reader: Any) -> None:
     assert fake.human.set_metadata(1, {"dirname": "../../etc", "n": 3}) is True
     assert fake.human.delete_metadata(1, "n") is True
-    assert fake.metadata(1) == {"dirname": "../../etc"}
-    assert fake.webhooks.drain() == []  # Kanboard sends nothing for these
+    assert reader.get_task_metadata(task_id=1) == {"dirname": "../../etc"}
+    assert fake.webhooks.drain() == []  # MetaMagik's page sends nothing
+    assert reader.get_task(task_id=1)["time_estimated"] is None  # made through the API
+    assert fake.human.set_tags(1, ["design-approved", "x"]) is True
+    first, = fake.webhooks.drain()  # the form posts the time fields: nulls become 0
+    assert first["event_name"] == "task.update" and first["event_author"] == "admin"
+    assert first["event_data"]["changes"] == {"time_estimated": 0, "time_spent": 0}
+    assert (reader.get_task(task_id=1)["time_estimated"], reader.get_task(task_id=1)["time_spent"]) == (0, 0)
+    assert fake.human.add_tags(1, "locked") is True
+    assert fake.human.remove_tags(1, "x") is True
+    assert [t for t in reader.get_task_tags(task_id=1).values()] == ["design-approved", "locked"]
+    assert fake.webhooks.drain() == []  # no custom field, nothing else changed: nothing sent
     assert [e.data["action"] for e in fake.journal.events(HUMAN)] == [
-        "set_tags", "add_tags", "remove_tags", "set_metadata", "delete_metadata"]
+        "set_metadata", "delete_metadata", "set_tags", "add_tags", "remove_tags"]
+
+
+def test_a_form_save_posts_every_custom_field_and_is_refused_while_a_required_one_is_empty(
+        fake: FakeKanboard, reader: Any) -> None:
+    fake.add_custom_field("dirname", required=True)
+    fake.add_custom_field("context_mode")
+    for edit in (lambda: fake.human.set_tags(1, ["x"]), lambda: fake.human.edit_title(1, "T"),
+                 lambda: fake.human.edit_description(1, "D"), lambda: fake.human.add_tags(1, "x")):
+        with pytest.raises(HumanRefused, match="dirname"):
+            edit()
+    assert reader.get_task_tags(task_id=1) == {} and reader.get_task(task_id=1)["title"] == "Epic"
+    assert reader.get_task_metadata(task_id=1) == {} and fake.webhooks.drain() == []
+    fake.human.set_metadata(1, {"dirname": "ui-app"})
+    assert fake.human.set_tags(1, ["x"]) is True  # tags only: still a task.update
+    first, = fake.webhooks.drain()
+    assert first["event_data"]["changes"] == {
+        "time_estimated": 0, "time_spent": 0, "metamagikkey_dirname": "ui-app", "metamagikkey_context_mode": ""}
+    assert reader.get_task_metadata(task_id=1) == {"context_mode": "", "dirname": "ui-app"}
+    assert fake.human.remove_tags(1, "x") is True
+    second, = fake.webhooks.drain()
+    assert second["event_data"]["changes"] == {"metamagikkey_dirname": "ui-app", "metamagikkey_context_mode": ""}
+    other = FakeKanboard()
+    other.add_custom_field("dirname", required=True, project_id=2)  # another project's field
+    other.client().create_task(title="Epic", project_id=1)
+    other.webhooks.drain()
+    assert other.human.set_tags(1, ["x"]) is True
+    assert "metamagikkey_dirname" not in other.webhooks.drain()[0]["event_data"]["changes"]
 
 
 def test_title_and_description_edits_fire_task_update(fake: FakeKanboard) -> None:
     fake.human.edit_title(1, "Epic v2")
     fake.human.edit_description(1, "dirname: x")
     first, second = fake.webhooks.drain()
-    assert first["event_data"]["changes"] == {"title": "Epic v2"}
+    assert first["event_data"]["changes"] == {"title": "Epic v2", "time_estimated": 0, "time_spent": 0}
     assert second["event_data"]["changes"] == {"description": "dirname: x"}
     assert second["event_author"] == "admin" and fake.task(1)["title"] == "Epic v2"
     with pytest.raises(HumanRefused):
@@ -101,6 +145,21 @@ def test_creating_a_card_with_metadata_and_tags(fake: FakeKanboard) -> None:
     assert payload["event_name"] == "task.create" and payload["event_author"] == "admin"
     assert payload["event_data"]["task"]["creator_username"] == "admin"
     assert fake.journal.events(HUMAN)[-1].data["task_id"] == task
+
+
+def test_the_new_task_form_posts_text_and_stores_empty_numbers_as_zero(fake: FakeKanboard, reader: Any) -> None:
+    fake.add_custom_field("dirname", required=True)
+    fake.add_custom_field("context_mode")
+    task = fake.human.create_card("UI card", column="2. Design Draft", metadata={"dirname": "ui-app"})
+    payload, = fake.webhooks.drain()
+    data = payload["event_data"]
+    assert (data["column_id"], data["swimlane_id"], data["owner_id"], data["tags"], data["date_due"]) == \
+        ("2", "1", "0", [""], "")
+    assert (data["metamagikkey_dirname"], data["metamagikkey_context_mode"]) == ("ui-app", "")
+    row = reader.get_task(task_id=task)
+    assert (row["score"], row["date_due"], row["date_started"], row["column_id"]) == (0, 0, 0, 2)
+    assert reader.get_task_metadata(task_id=task) == {"context_mode": "", "dirname": "ui-app"}
+    assert reader.get_task_tags(task_id=task) == {}
 
 
 def test_close_and_open(fake: FakeKanboard) -> None:

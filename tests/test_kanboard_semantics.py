@@ -125,7 +125,7 @@ def test_remove_task_cascades_and_emits_only_file_events(fake: FakeKanboard) -> 
     link = fake.call("createTaskLink", {"task_id": a, "opposite_task_id": b, "link_id": 2})
     fake.call("setTaskTags", {"project_id": 1, "task_id": b, "tags": ["x"]})
     fake.call("createComment", {"task_id": b, "user_id": 0, "content": "hi"})
-    fake.call("createTaskFile", {"project_id": 1, "task_id": b, "filename": "f.png", "blob": "aGk="})
+    fake.call("createTaskFile", {"project_id": 1, "task_id": b, "filename": "f.md", "blob": "aGk="})
     _events(fake)
     assert fake.call("removeTask", {"task_id": b}) is True
     assert _events(fake) == ["task.file.destroy"]

@@ -46,3 +46,31 @@ def test_a_rule_of_several_steps_is_checked_after_each_step_as_its_replay_is(mon
     replayed = replay_trace(trace)
     assert replayed.reproduced is not None and replayed.steps_applied == 8
     assert replayed.reproduced.signature == violation.signature
+
+
+def test_the_world_has_its_installs_custom_fields_and_a_person_fills_the_required_ones(monkeypatch) -> None:
+    """An AgentLeeOps install has MetaMagik's `dirname` (required) and `context_mode`: the
+    web UI refuses a card without a dirname, and a person who writes the card's fields in its
+    description types the dirname into the form too."""
+    from strategies.cards import CardSpec
+
+    monkeypatch.setattr(CONFIG, "target", "reference")
+    machine = MACHINES["combined"]()
+    try:
+        kb = machine.world.kanboard
+        assert machine.run_step("create_card", **(CARD | {"metadata": {}})).card is None  # refused
+        assert kb.tasks() == [] and "refused" in machine.steps[-1]["text"]
+        yaml_only = CardSpec("Epic", "dirname: from-text\ncontext_mode: NEW")
+        card = machine.create_card(yaml_only)
+        assert kb.metadata(card) == {"context_mode": "", "dirname": "from-text"}
+        kb.webhooks.drain()
+        machine.run_step("set_tags", card=card, tags=["x"])  # a tags-only form save
+        payload, = kb.webhooks.drain()
+        assert payload["event_name"] == "task.update"
+        assert payload["event_data"]["changes"]["metamagikkey_dirname"] == "from-text"
+        assert CardSpec("No dirname", "context_mode: NEW").dirname is None
+        before = len(kb.tasks())
+        machine.create_card(CardSpec("No dirname", "context_mode: NEW"))
+        assert len(kb.tasks()) == before  # nothing to type in: refused
+    finally:
+        machine.teardown()

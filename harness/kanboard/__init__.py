@@ -9,7 +9,13 @@ Public surface (other packages import only these names from `harness.kanboard`):
         .project_id                      the project the board was created in
         .column_id(title) / .column_title(column_id)
         .add_custom_field(name, required=False, project_id=0)   MetaMagik custom field
-        .call(method, params=None, actor=None)
+        .add_user(username, password, role="app-user") -> id
+                                         a user who may sign calls with their own name and
+                                         password (admin/admin exists); such calls carry the
+                                         user as event_author and reach only projects the
+                                         user is a member of (else HTTP 403)
+        .identify(username, password)    0 (app token), a user id, or None (HTTP 401)
+        .call(method, params=None, actor=None, user_id=0)
                                          the one dispatch both faces use; returns the result,
                                          raises RpcError (an error answer) or TransportFault
                                          (planned timeout/lost); journals a CALL event
@@ -28,7 +34,9 @@ Public surface (other packages import only these names from `harness.kanboard`):
                                          in the thread that serves the call (the scheduler's turn)
         .human                           HumanActions: move, set/add/remove_tags, set/delete_metadata,
                                          delete_card, delete_link, edit_title, edit_description,
-                                         close_card, open_card, create_card; journaled as "human"
+                                         close_card, open_card, create_card; journaled as "human";
+                                         forms post what the web UI posts (HumanRefused: the
+                                         UI refuses, nothing changes)
         .webhooks                        Webhooks: .drain()/.outbox of emitted payloads,
                                          .subscribe(fn), .set_url(url) (POST with ?token=)
         .journal                         the Journal it writes CALL/HUMAN/WEBHOOK events to

@@ -12,6 +12,7 @@ PROJECT_NAME = "AgentLeeOps"
 API_USER = "jsonrpc"
 ADMIN_USER_ID = 1
 ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin"  # a fresh install's; a user's own name and password work over JSON-RPC
 
 # The newest AgentLeeOps board (setup-board.py at head) and the one at commit ba02d79.
 NEWEST_BOARD: tuple[str, ...] = (

@@ -89,8 +89,7 @@ class FakeClient:
 
     def _transport(self, body: bytes) -> bytes:
         """What urlopen(...).read() would give or raise against the fake's HTTP face."""
-        authorized = self._username == boards.API_USER and self._password == self._fake.api_token
-        answer = self._fake.handle(body, self.actor, authorized=authorized)
+        answer = self._fake.handle(body, self.actor, self._fake.identify(self._username, self._password))
         if answer.withheld is not None:
             if answer.withheld.kind == TIMEOUT:
                 raise TimeoutError("timed out")

@@ -35,6 +35,9 @@ WEBHOOK_EVENTS = frozenset(
         "task.file.destroy",
         "task_internal_link.create_update",
         "task_internal_link.delete",
+        "subtask.create",
+        "subtask.update",
+        "subtask.delete",
     }
 )
 # Events after which Kanboard stamps the project's last_modified.

@@ -8,6 +8,7 @@ in the thread serving the call, so a scheduler can hold a runner there.
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -99,6 +100,25 @@ class FakeKanboard:
         with self._lock:
             return meta_model.add_custom_field(self.store, name, required=required, project_id=project_id)
 
+    def add_user(self, username: str, password: str, *, role: str = "app-user") -> int:
+        """A Kanboard user who may sign JSON-RPC calls with their own name and password."""
+        with self._lock:
+            user_id = self.store.insert("users", {"username": username, "role": role})
+            self.store.passwords[user_id] = password
+            return user_id
+
+    def identify(self, username: str, password: str) -> int | None:
+        """Who a Basic-auth pair is, as Kanboard's API middleware decides: 0 for the app
+        (`jsonrpc` and the API token), a user's id for their own name and password, None
+        for nobody (HTTP 401)."""
+        if username == boards.API_USER and hmac.compare_digest(password.encode(), self.api_token.encode()):
+            return 0
+        with self._lock:
+            found = self.store["users"].where(username=username, is_active=1)
+            if found and hmac.compare_digest(password.encode(), self.store.passwords.get(found[0]["id"], "").encode()):
+                return found[0]["id"]
+        return None
+
     def column_id(self, title: str) -> int:
         """The id of the board column with this title."""
         with self._lock:
@@ -123,16 +143,17 @@ class FakeKanboard:
         if fn in self._hooks:
             self._hooks.remove(fn)
 
-    def call(self, method: str, params: Any = None, actor: str | None = None) -> Any:
-        """Apply one JSON-RPC call as `actor`; raises RpcError (an error answer) or
-        TransportFault (planned timeout/lost: the client must get no answer)."""
+    def call(self, method: str, params: Any = None, actor: str | None = None, user_id: int = 0) -> Any:
+        """Apply one JSON-RPC call as `actor`, signed by the app (`user_id` 0) or a user;
+        raises RpcError (an error answer) or TransportFault (planned timeout/lost: the
+        client must get no answer)."""
         actor = actor if actor is not None else current_actor()
         for hook in list(self._hooks):
             hook(actor, method, params)
         with self._lock:
             fault = self.faults.consult(method, params)
             kind = fault.kind if fault else None
-            ctx = self._context()
+            ctx = self._context(user_id)
             record: dict[str, Any] = {"method": method, "params": params, "fault": kind}
             where = here() if is_system(actor) else UNKNOWN
             if where != UNKNOWN:  # the target's code that made the call, for findings
@@ -163,9 +184,11 @@ class FakeKanboard:
             raise outcome_error
         return result
 
-    def handle(self, body: bytes, actor: str, authorized: bool = True) -> rpc.Answer:
-        """One HTTP request body, answered as Kanboard's jsonrpc.php (both faces use it)."""
-        return rpc.handle(body, authorized, lambda method, params: self.call(method, params, actor))
+    def handle(self, body: bytes, actor: str, user_id: int | None = 0) -> rpc.Answer:
+        """One HTTP request body, answered as Kanboard's jsonrpc.php (both faces use it);
+        `user_id` is `identify`'s answer for its credentials (None: HTTP 401)."""
+        return rpc.handle(body, user_id is not None,
+                          lambda method, params: self.call(method, params, actor, user_id or 0))
 
     def _falsy(self, method: str) -> Any:
         proc = methods.lookup(method, self.metamagik)

@@ -51,7 +51,7 @@ def _b64decode(blob: Any) -> bytes:
 def create(ctx: Context, task_id: Any, name: Any, path: str, size: int) -> int | bool:
     """FileModel::create: the row, then task.file.create."""
     name_bytes = php.to_str(name).encode()[:255]
-    extension = php.to_str(name).rsplit(".", 1)[-1].lower() if "." in php.to_str(name) else ""
+    extension = _extension(name)
     try:
         file_id = ctx.store.insert(
             "task_has_files",
@@ -65,14 +65,29 @@ def create(ctx: Context, task_id: Any, name: Any, path: str, size: int) -> int |
     return file_id
 
 
+def _extension(name: Any) -> str:
+    text = php.to_str(name)
+    return text.rsplit(".", 1)[-1].lower() if "." in text else ""
+
+
+def _decodable_image(data: bytes) -> bool:
+    """What GD's imagecreatefromstring takes, by signature: PNG, JPEG, GIF, BMP, WebP."""
+    return data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")) \
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
 def upload(ctx: Context, task_id: Any, filename: Any, blob: Any) -> int | bool:
-    """FileModel::uploadContent: decode, store under tasks/<id>/<sha1>, create the row."""
+    """FileModel::uploadContent: decode, store under tasks/<id>/<sha1>, create the row. An
+    image name makes Kanboard build a thumbnail first: content GD cannot read is a fatal
+    error (HTTP 500, empty body), before any row (measured: later file ids do not advance)."""
     data = _b64decode(blob)
     if not data:
         return False
     ident = php.to_int(task_id) if isinstance(task_id, str) else task_id
     if not isinstance(ident, int) or isinstance(ident, bool) or ident <= 0:
         raise errors.RpcError(0, "Invalid ID provided for file path generation")
+    if _extension(filename) in _IMAGES and not _decodable_image(data):
+        raise errors.fatal()
     digest = hashlib.sha1((php.to_str(filename) + str(ctx.now)).encode()).hexdigest()
     path = f"tasks/{ident}/{digest}"
     ctx.store.blobs[path] = data

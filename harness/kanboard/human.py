@@ -1,13 +1,19 @@
 """What a person does in Kanboard's web UI, logged in as `admin`, outside JSON-RPC.
 
 Each action goes through the same model code as Kanboard's UI controllers, so it emits the
-webhooks the UI would (with event_author "admin"): a board drag fires task.move.*, a title
-or description edit task.update, deleting a link task_internal_link.delete, creating a card
-task.create. Editing only tags (task form) or metadata (MetaMagik's page) fires nothing,
-and deleting a card fires only task.file.destroy for its attachments, as in Kanboard.
+webhooks the UI would (with event_author "admin"): a board drag fires task.move.*, deleting
+a link task_internal_link.delete, creating a card task.create, a task-form save
+task.update. Editing metadata on MetaMagik's page fires nothing, and deleting a card fires
+only task.file.destroy for its attachments, as in Kanboard.
 Every action is journaled as a HUMAN event by actor "human".
-A drag posts the column and swimlane ids as strings (Kanboard's board script reads them from
-HTML data attributes), so a human move's webhook carries "column_id": "3", as Kanboard's does.
+
+Forms post what the page renders (measured, kanboard-facts.md "What a person does in the web
+UI"): a drag posts the column and swimlane ids as strings (read from HTML data attributes);
+the task form (title, description, tags) posts every custom field too, so a save is refused
+while a required one is empty, writes each into metadata (empty as ""), and fires
+task.update with `metamagikkey_<field>` changes even when only tags changed; it also posts
+the time fields, so the first save of an API-made card turns their nulls into 0. The
+new-task form posts its values as strings.
 """
 
 from __future__ import annotations
@@ -67,24 +73,19 @@ class HumanActions:
         """Save the task form with exactly these tags."""
         wanted = list(names)
         return self._fake._human(
-            "set_tags", task_id,
-            lambda ctx: tasks.update(ctx, {"id": self._task(ctx, task_id)["id"], "tags": wanted}),
-            tags=wanted,
+            "set_tags", task_id, lambda ctx: self._save_form(ctx, task_id, tags=wanted), tags=wanted,
         )
 
     def add_tags(self, task_id: int, *names: str) -> bool:
         def act(ctx: Context) -> bool:
-            task = self._task(ctx, task_id)
-            current = list(tags.task_tags(ctx.store, task["id"]).values())
-            return tasks.update(ctx, {"id": task["id"], "tags": current + [n for n in names if n not in current]})
+            current = self._tags(ctx, task_id)
+            return self._save_form(ctx, task_id, tags=current + [n for n in names if n not in current])
 
         return self._fake._human("add_tags", task_id, act, tags=list(names))
 
     def remove_tags(self, task_id: int, *names: str) -> bool:
         def act(ctx: Context) -> bool:
-            task = self._task(ctx, task_id)
-            kept = [n for n in tags.task_tags(ctx.store, task["id"]).values() if n not in names]
-            return tasks.update(ctx, {"id": task["id"], "tags": kept})
+            return self._save_form(ctx, task_id, tags=[n for n in self._tags(ctx, task_id) if n not in names])
 
         return self._fake._human("remove_tags", task_id, act, tags=list(names))
 
@@ -118,20 +119,41 @@ class HumanActions:
         return self._fake._human("delete_link", None, act, task_link_id=task_link_id)
 
     def edit_title(self, task_id: int, title: str) -> bool:
-        if not php.not_blank(title):
-            raise HumanRefused("the task form requires a title")
         return self._fake._human(
-            "edit_title", task_id,
-            lambda ctx: tasks.update(ctx, {"id": self._task(ctx, task_id)["id"], "title": title}),
-            title=title,
+            "edit_title", task_id, lambda ctx: self._save_form(ctx, task_id, title=title), title=title,
         )
 
     def edit_description(self, task_id: int, description: str) -> bool:
         return self._fake._human(
             "edit_description", task_id,
-            lambda ctx: tasks.update(ctx, {"id": self._task(ctx, task_id)["id"], "description": description}),
-            description=description,
+            lambda ctx: self._save_form(ctx, task_id, description=description), description=description,
         )
+
+    def _save_form(self, ctx: Context, task_id: int, **edits: Any) -> bool:
+        """TaskModificationController::update with the task form as rendered, `edits` typed
+        in: every custom field posted, and refused (nothing changes) while a required one is
+        empty; MetaMagik writes every field; the time fields go in as shown ("" for null)."""
+        task = self._task(ctx, task_id)
+        posted: dict[str, Any] = {
+            "id": task["id"], "title": task["title"], "description": task["description"],
+            "tags": self._tags(ctx, task_id),
+            "time_estimated": _shown(task.get("time_estimated")), "time_spent": _shown(task.get("time_spent")),
+        } | edits
+        if not php.not_blank(posted["title"]):
+            raise HumanRefused("the task form requires a title")
+        fields: dict[str, Any] = {}
+        if ctx.metamagik:
+            stored = metadata.all_metadata(ctx.store, task["id"])
+            for name in _fields_of(ctx, task["project_id"]):
+                fields[_field(name)] = "" if stored.get(name) is None else php.to_str(stored[name])
+            for name in metadata.required_fields(ctx.store, task["project_id"]):
+                if not php.not_blank(fields.get(_field(name))):
+                    raise HumanRefused(f"the task form requires the field {name}")
+            metadata.save(ctx, task["id"], {n.removeprefix(metadata.META_PREFIX): v for n, v in fields.items()})
+        return tasks.update(ctx, posted, posted=fields)
+
+    def _tags(self, ctx: Context, task_id: int) -> list[str]:
+        return list(tags.task_tags(ctx.store, self._task(ctx, task_id)["id"]).values())
 
     def close_card(self, task_id: int) -> bool:
         return self._fake._human(
@@ -157,11 +179,16 @@ class HumanActions:
             if fields and not ctx.metamagik:
                 raise HumanRefused("metadata on a new card needs MetaMagik's custom fields")
             column_id = self._fake.column_id(column) if isinstance(column, str) else column
+            # the form's values as posted: text, an empty tag list as [""], empty dates and
+            # score (stored as 0), and every custom field the page shows
+            shown = dict.fromkeys(map(_field, _fields_of(ctx, project_id)), "")
             values: dict[str, Any] = {
-                "title": title, "description": description, "tags": names, "project_id": project_id,
-                "column_id": column_id or projects.first_column_id(ctx.store, project_id),
-                "swimlane_id": swimlane or projects.first_active_swimlane_id(ctx.store, project_id),
-            } | {_field(name): value for name, value in fields.items()}
+                "title": title, "description": description, "tags": names or [""],
+                "project_id": php.to_str(project_id),
+                "column_id": php.to_str(column_id or projects.first_column_id(ctx.store, project_id)),
+                "swimlane_id": php.to_str(swimlane or projects.first_active_swimlane_id(ctx.store, project_id)),
+                "owner_id": "0", "score": "", "date_due": "", "date_started": "",
+            } | shown | {_field(name): php.to_str(value) for name, value in fields.items()}
             if not tasks._valid_creation(ctx, values, from_api=False):
                 raise HumanRefused("the new-task form was refused (missing title or required field)")
             return tasks.create(ctx, values)
@@ -178,3 +205,16 @@ class HumanActions:
 
 def _field(name: str) -> str:
     return f"{metadata.META_PREFIX}{name}"
+
+
+def _fields_of(ctx: Context, project_id: Any) -> list[str]:
+    """The custom fields a project's forms show (MetaMagik's, for all projects or this one)."""
+    if not ctx.metamagik:
+        return []
+    return [f["human_name"] for f in metadata.custom_fields(ctx.store)
+            if f["attached_to"] in ("0", php.to_str(project_id))]
+
+
+def _shown(value: Any) -> str:
+    """A number as a form input shows it: null as empty."""
+    return "" if value is None else php.to_str(value)

@@ -46,7 +46,29 @@ def create_project(ctx: Context, name: Any, values: dict[str, Any], owner_id: An
              "description": "", "hide_in_dashboard": 0},
         )
     create_swimlane(store, project_id, boards.DEFAULT_SWIMLANE)
+    if ctx.logged_in:  # a user who creates a project manages it
+        add_member(store, project_id, ctx.user_id, "project-manager")
     return project_id
+
+
+def add_member(store: Store, project_id: Any, user_id: Any, role: Any) -> bool:
+    """ProjectUserRoleModel::addUser."""
+    try:
+        store.insert("project_has_users", {"project_id": project_id, "user_id": user_id, "role": role})
+    except IntegrityError:
+        return False
+    return True
+
+
+def is_member(store: Store, project_id: Any, user_id: Any) -> bool:
+    return bool(store["project_has_users"].where(project_id=project_id, user_id=user_id))
+
+
+@procedure("addProjectUser", falsy=False)
+def add_project_user(ctx: Context, project_id: Any, user_id: Any, role: Any = "project-member") -> Any:
+    if ctx.store["projects"].get(project_id) is None or ctx.store["users"].get(user_id) is None:
+        return False
+    return add_member(ctx.store, project_id, user_id, role)
 
 
 def create_swimlane(store: Store, project_id: Any, name: Any, description: Any = "") -> int | bool:

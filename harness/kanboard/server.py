@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import hmac
 import os
 import socket
 import tempfile
@@ -119,14 +118,15 @@ def _actor_of(path: str) -> str | None:
     return None
 
 
-def _authorized(header: str | None, token: str) -> bool:
+def _credentials(header: str | None) -> tuple[str, str] | None:
+    """The (name, password) of a Basic Authorization header."""
     if not header or not header.startswith("Basic "):
-        return False
+        return None
     try:
         user, _, password = base64.b64decode(header[6:], validate=False).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        return False
-    return user == boards.API_USER and hmac.compare_digest(password.encode(), token.encode())
+        return None
+    return user, password
 
 
 def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
@@ -150,9 +150,10 @@ def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
             if actor is None:
                 self._send(404, [("Content-Type", "text/plain")], b"Not Found")
                 return
-            authorized = _authorized(self.headers.get("Authorization"), server.token)
+            credentials = _credentials(self.headers.get("Authorization"))
+            user_id = server.fake.identify(*credentials) if credentials else None
             try:
-                answer = server.fake.handle(body, actor, authorized=authorized)
+                answer = server.fake.handle(body, actor, user_id)
             except Exception:  # a defect of the fake: answer like a PHP fatal error
                 self._send(500, [("Content-Type", "text/html; charset=UTF-8")], b"")
                 raise

@@ -177,7 +177,8 @@ def _schema() -> dict[str, Table]:
                 "task_limit": _c(INTEGER, 0),
                 "enable_global_tags": _c(INTEGER, 1),
             },
-            cascade=(("columns", "project_id"), ("swimlanes", "project_id"), ("tasks", "project_id")),
+            cascade=(("columns", "project_id"), ("swimlanes", "project_id"), ("tasks", "project_id"),
+                     ("project_has_users", "project_id")),
         ),
         Table(
             "columns",
@@ -250,6 +251,7 @@ def _schema() -> dict[str, Table]:
                 ("task_has_metadata", "task_id"),
                 ("comments", "task_id"),
                 ("task_has_files", "task_id"),
+                ("subtasks", "task_id"),
             ),
         ),
         Table(
@@ -327,6 +329,29 @@ def _schema() -> dict[str, Table]:
             },
         ),
         Table(
+            "subtasks",
+            {
+                "id": _c(INTEGER),
+                "title": _c(TEXT, not_null=True),
+                "status": _c(INTEGER, 0),
+                "time_estimated": _c(NUMERIC, 0),
+                "time_spent": _c(NUMERIC, 0),
+                "task_id": _c(INTEGER, not_null=True, references="tasks"),
+                "user_id": _c(INTEGER),
+                "position": _c(INTEGER, 1),
+            },
+        ),
+        Table(
+            "project_has_users",
+            {
+                "id": _c(INTEGER),
+                "project_id": _c(INTEGER, not_null=True, references="projects"),
+                "user_id": _c(INTEGER, not_null=True, references="users"),
+                "role": _c(TEXT, "project-viewer"),
+            },
+            unique=(("project_id", "user_id"),),
+        ),
+        Table(
             "metadata_types",  # MetaMagik custom fields
             {
                 "id": _c(INTEGER),
@@ -352,6 +377,7 @@ class Store:
         for link_id, label, opposite in boards.LINK_TYPES:
             self.insert("links", {"id": link_id, "label": label, "opposite_id": opposite})
         self.blobs: dict[str, bytes] = {}  # object storage: file path -> content
+        self.passwords: dict[int, str] = {boards.ADMIN_USER_ID: boards.ADMIN_PASSWORD}  # user id -> password
 
     def __getitem__(self, name: str) -> Table:
         return self.tables[name]

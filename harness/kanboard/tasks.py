@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.kanboard import boards, dates, errors, files, links, metadata, php, projects, tags
+from harness.kanboard import (
+    boards,
+    dates,
+    errors,
+    files,
+    links,
+    metadata,
+    php,
+    projects,
+    subtasks,
+    tags,
+)
 from harness.kanboard.binding import procedure
 from harness.kanboard.events import Context, diff_assoc, task_event
 from harness.kanboard.store import IntegrityError, Store
@@ -151,8 +162,10 @@ def _create_api(ctx: Context, args: dict[str, Any], from_api: bool) -> Any:
 # --- modification -----------------------------------------------------------------------
 
 
-def update(ctx: Context, values: dict[str, Any]) -> bool:
-    """(New)TaskModificationModel::update: tags, the row, then task.update if anything changed."""
+def update(ctx: Context, values: dict[str, Any], posted: dict[str, Any] | None = None) -> bool:
+    """(New)TaskModificationModel::update: tags, the row, then task.update if anything changed.
+    `posted`: form values that are no column of the row (MetaMagik's fields): they are among
+    the values Kanboard diffs against the row, so they are always changes."""
     store = ctx.store
     task = dict(store["tasks"].get(values["id"]) or {})
     values = dict(values)
@@ -174,7 +187,7 @@ def update(ctx: Context, values: dict[str, Any]) -> bool:
             store.update("tasks", task["id"], values)
         except IntegrityError:
             return False
-        _fire_update_events(ctx, task, values)
+        _fire_update_events(ctx, task, values | (posted or {}))
     return True
 
 
@@ -320,6 +333,7 @@ def duplicate_to_project(
             store, project_id, tag["name"], tag["color_id"])
         tags.associate(store, new_id, tag_id)
     links.create(ctx, new_id, task_id, boards.DUPLICATES_LINK_ID)
+    subtasks.duplicate(store, task_id, new_id)
     for attachment in files.files_of(store, task_id):
         files.create(ctx, new_id, attachment["name"], attachment["path"], attachment["size"])
     if ctx.metamagik:

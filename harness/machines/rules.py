@@ -23,11 +23,19 @@ class HumanRules(FuzzMachine):
 
     @rule(target=cards, spec=draws.card_specs())
     def create_card(self, spec: Any) -> int:
+        """A card made in the web UI's form. Its install's required fields must be filled
+        for the form to save: a person types the value the card declares (in its
+        description) there too; a card that declares none is refused."""
+        metadata = dict(spec.metadata)
+        for name, required in self.world.target.custom_fields:
+            declared = spec.declared_fields().get(name)
+            if required and not metadata.get(name) and declared:
+                metadata[name] = declared
         applied = self.run_step(
             "create_card",
             title=spec.title,
             description=spec.description,
-            metadata=dict(spec.metadata),
+            metadata=metadata,
             tags=list(spec.tags),
             column=self.columns[0],
         )

@@ -66,6 +66,7 @@ class AgentLeeOpsTarget(base.Target):
         self.version = checkout.version
         self.description = f"real AgentLeeOps checkout at {checkout.path} ({checkout.version})"
         self.columns = checkout.columns
+        self.custom_fields = base.AGENTLEEOPS_FIELDS  # the MetaMagik fields of its install (measured)
         self.triggers = checkout.triggers
         self.lock_manifest = str(loaded.module("lib.ratchet").RATCHET_FILE)
         self.fanout_cap = int(loaded.module("agents.spawner").MAX_CHILDREN_PER_EPIC)

@@ -17,6 +17,7 @@ from typing import Any
 from harness.journal import acting_as, current_actor, is_system
 from targets.base import (
     AGENT,
+    AGENTLEEOPS_FIELDS,
     ARCHITECT,
     CLI,
     GOVERNANCE,
@@ -64,6 +65,7 @@ class ReferenceTarget(Pipeline, Agents, Target):
     description = "the hardened reference pipeline (every invariant holds; the default)"
     version = "reference-1"
     columns = NEWEST_BOARD
+    custom_fields = AGENTLEEOPS_FIELDS  # its install is AgentLeeOps's
     triggers = {column: chain[-1] for column, chain in CHAINS.items()}
     lock_manifest = MANIFEST
     # What must be locked when an agent starts (read by the G3 checker).
