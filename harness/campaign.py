@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import time
 import unittest
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ class MachineReport:
     budget_seconds: float | None = None  # its share of a time budget
     findings: list[Finding] = field(default_factory=list)  # new findings, in order found
     stopped: str | None = None  # "time", a signal name, or None when its budget ran out
+    reached: dict[str, int] = field(default_factory=dict)  # harness.coverage keys -> test-case steps
 
 
 @dataclass
@@ -99,6 +101,7 @@ class _Slice:
     calls: int
     steps: int
     stopped: str | None
+    reached: Counter[str] = field(default_factory=Counter)
 
 
 def _flatten(error: BaseException) -> Iterator[BaseException]:
@@ -113,6 +116,7 @@ def run_slice(cls: Any, profile: settings, seed: int) -> _Slice:
     """One Hypothesis run of a machine under a fixed seed; its failures, flattened."""
     stats: dict[str, Any] = {}
     before = (RUN.examples, RUN.steps)
+    reached_before = Counter(RUN.reached)
     errors: list[InvariantViolation] = []
     others: list[BaseException] = []
     stopped = None
@@ -138,7 +142,7 @@ def run_slice(cls: Any, profile: settings, seed: int) -> _Slice:
     calls, steps = RUN.examples - before[0], RUN.steps - before[1]
     generated = sum(len(stats.get(f"{phase}-phase", {}).get("test-cases", ()))
                     for phase in ("generate", "target")) if stats else calls
-    return _Slice(errors, others, generated, calls, steps, stopped)
+    return _Slice(errors, others, generated, calls, steps, stopped, RUN.reached - reached_before)
 
 
 class Campaign:
@@ -373,6 +377,7 @@ class Campaign:
         report.examples += result.generated
         report.test_calls += result.calls
         report.steps += result.steps
+        report.reached = dict(Counter(report.reached) + result.reached)
         for error in result.errors:
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
                          cls, seed, report, shrunk=error.violation.signature not in RUN.control.cut)

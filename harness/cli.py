@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="Hypothesis's own files and example database (default: <reports-dir>/.hypothesis)")
     run.add_argument("--explain", action="store_true",
                      help="keep Hypothesis's explain phase while shrinking (much slower)")
+    run.add_argument("--observe", action="store_true",
+                     help="write Hypothesis's observability records to the run folder's observed.jsonl")
     run.add_argument("--workers", type=_positive(int, "workers"), default=None,
                      help="processes fuzzing the run together (default: one per core); they "
                      "share the example database and the findings (with FUZZ_REDIS_URL: across hosts)")
@@ -188,6 +190,8 @@ def _replay(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, target_version: str) -> int:
     from harness.ledger import RUN
     from harness.machines import MACHINES
+    from harness.observe import FILE as OBSERVED
+    from harness.observe import Observer
     from harness.reporting import Reporter, summary_line
     from harness.reports.folder import ReportsError
 
@@ -215,14 +219,18 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
           + (f", {args.minutes:g} min" if args.minutes else "")
           + (f", {workers} workers" if workers > 1 else ""))
     print(f"  reports: {run_dir}  (what the target prints: {log_path.name})", flush=True)
+    observer = Observer(run_dir / OBSERVED) if args.observe else None
     with captured_output(str(log_path)) as console, _stop_on_signals():
         status = Status(console, args.minutes)
         if workers > 1:
             result = _run_workers(args, names, workers, cache_dir, str(log_path), target_version,
-                                  reporter, status)
+                                  reporter, status, observer)
         else:
-            result = _run_here(args, names, reporter, status, target_version)
+            with observer or contextlib.nullcontext():
+                result = _run_here(args, names, reporter, status, target_version)
         status.done()
+    for finding in result.findings if observer else ():
+        observer.finding(finding)  # type: ignore[union-attr]
     findings_md = reporter.finish(result)
     print(summary_line(result, findings_md))
     RUN.reset()
@@ -266,7 +274,8 @@ def _run_here(args: argparse.Namespace, names: list[str], reporter: Any, status:
 
 
 def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache_dir: str,
-                 log_path: str, target_version: str, reporter: Any, status: Status) -> Any:
+                 log_path: str, target_version: str, reporter: Any, status: Status,
+                 observer: Any = None) -> Any:
     """N processes, one set of findings: the main process reports, the workers fuzz."""
     import time
 
@@ -277,7 +286,8 @@ def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache
     key = _run_key(args, target_version)
     jobs = [Job(i, workers, tuple(names), args.profile, args.seed, args.examples, args.minutes,
                 args.explain, CONFIG.target, CONFIG.agentleeops_path, args.face, cache_dir, log_path,
-                os.environ.get("FUZZ_REDIS_URL"), key, str(reporter.folder.path / ".claims.sqlite"))
+                os.environ.get("FUZZ_REDIS_URL"), key, str(reporter.folder.path / ".claims.sqlite"),
+                str(observer.path) if observer else None)
             for i in range(workers)]
     seen: dict[str, Any] = {"machines": [], "live": (0, 0)}
     status.counts = lambda: ("all", *seen["live"], status.found)

@@ -22,6 +22,7 @@ class RunConfig:
     seed: int = 0  # the pytest front's seed (--fuzz-seed)
     target_version: str = ""
     claims_path: str = ""  # the pytest session's shared claims (harness/test_machines.py)
+    observe: bool = False  # write Hypothesis's observability records (harness/observe.py)
 
 
 CONFIG = RunConfig(agentleeops_path=os.environ.get("AGENTLEEOPS_PATH") or None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -83,10 +84,17 @@ class Ledger:
 
     def unshrunk(self, machine: str, *, deferred: bool = True) -> list[Signature]:
         """This ledger's findings by `machine` (a class name) whose shrink was cut short;
-        without `deferred`, only those whose defect no other place shows shrunk."""
+        without `deferred`, only the first-found place of each defect that no place shows
+        shrunk yet (the report needs one shrunk place per defect; a long example's shrink
+        takes long, and a place more of the same defect would crowd out another defect)."""
         with self._lock:
-            return [s for s, f in self.findings.items() if f.machine == machine and not f.shrunk
-                    and (deferred or not self._shrunk_elsewhere(s))]
+            if deferred:
+                return [s for s, f in self.findings.items() if f.machine == machine and not f.shrunk]
+            first: dict[tuple[str, str], tuple[Signature, Finding]] = {}
+            for s, f in self.findings.items():
+                if not f.shrunk and not self._shrunk_elsewhere(s):
+                    first.setdefault(s[:2], (s, f))
+            return [s for s, f in first.values() if f.machine == machine]
 
     def shrunk_elsewhere(self, signature: Signature) -> bool:
         """Another place of the same defect (invariant and kind) already has a shrunk finding:
@@ -217,6 +225,7 @@ class RunState:
     control: Control = field(default_factory=Control)
     examples: int = 0  # state machines built (examples, shrinks and replays alike)
     steps: int = 0
+    reached: Counter[str] = field(default_factory=Counter)  # harness.coverage keys, every test case
 
     def reset(self, ledger: Ledger | None = None) -> None:
         self.ledger = ledger if ledger is not None else Ledger()

@@ -31,6 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seed of the machines' runs (default 0: the same run every time)")
     group.addoption("--reports-dir", default=os.environ.get("FUZZ_REPORTS_DIR", "reports"),
                     help="where findings write their trace, regression test and findings.md")
+    group.addoption("--observe", action="store_true",
+                    help="write Hypothesis's observability records (observed.jsonl in each run folder)")
 
 
 def _profile(config: pytest.Config) -> str:
@@ -70,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     CONFIG.agentleeops_path = config.getoption("--agentleeops-path")
     CONFIG.face = config.getoption("--face")
     CONFIG.reports_dir = config.getoption("--reports-dir")
+    CONFIG.observe = bool(config.getoption("--observe"))
     try:
         target = get_target(CONFIG.target, agentleeops_path=CONFIG.agentleeops_path)
     except TargetError as error:

@@ -47,9 +47,11 @@ class Reporter:
         return self.folder.write_findings(result.machines, stopped=result.stopped)
 
     def failure_text(self) -> str:
-        """Every finding of the run as the console shows it, then where findings.md is."""
+        """Every finding of the run as the console shows it, then where findings.md and
+        report.html are."""
         parts = [render_row(row) for row in self.folder.rows]
-        parts.append(f"findings: {self.folder.path / 'findings.md'}\n")
+        folder = self.folder.path
+        parts.append(f"findings: {folder / 'findings.md'} (timelines: {folder / 'report.html'})\n")
         return "\n".join(parts)
 
 

@@ -16,6 +16,8 @@ from harness.campaign import Campaign
 from harness.config import CONFIG
 from harness.ledger import Ledger
 from harness.machines import MACHINES
+from harness.observe import FILE as OBSERVED
+from harness.observe import Observer
 from harness.reporting import Reporter
 from harness.violation import signature_text
 from harness.workers import SqliteClaims
@@ -35,7 +37,14 @@ def test_invariants_hold(name: str, fuzz_seed: int, fuzz_target_version: str, re
                         face=CONFIG.face, seed=fuzz_seed, machines=[name], profile=CONFIG.profile)
     ledger = Ledger(SqliteClaims(CONFIG.claims_path), owner=request.node.nodeid)
     campaign = reporter.attach(Campaign([name], profile=settings(), seed=fuzz_seed, ledger=ledger))
-    result = campaign.run()
+    if CONFIG.observe:
+        with Observer(reporter.folder.make() / OBSERVED) as observer:
+            result = campaign.run()
+        for finding in result.findings:
+            observer.finding(finding)
+        reporter.finish(result)
+    else:
+        result = campaign.run()
     own = {f.signature for f in result.findings}
     elsewhere = sorted(ledger.met - own)
     if result.findings:

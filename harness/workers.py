@@ -19,12 +19,14 @@ import queue
 import signal
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.campaign import Campaign, CampaignResult, MachineReport
 from harness.ledger import Finding, Ledger
+from harness.observe import Observer
 from harness.violation import Signature
 
 POLL_SECONDS = 0.5
@@ -116,6 +118,7 @@ class Job:
     redis_url: str | None
     run_key: str
     claims_path: str  # the SQLite claims of this host's run, when there is no Redis
+    observed: str | None = None  # where to append Hypothesis's observability records (--observe)
 
 
 def _worker(job: Job, out: Any) -> None:
@@ -158,7 +161,8 @@ def _worker(job: Job, out: Any) -> None:
         progress=lambda: send("progress", (RUN.examples, RUN.steps)),
     )
     try:
-        send("done", campaign.run())
+        with Observer(job.observed) if job.observed else contextlib.nullcontext():
+            send("done", campaign.run())
     except BaseException as exc:
         out.put(("error", job.index, f"stopped: {type(exc).__name__}: {exc}".splitlines()[0]))
         raise
@@ -186,6 +190,7 @@ class Progress:
                 turns=sum(p.turns for p in parts), slices=sum(p.slices for p in parts),
                 budget_seconds=max((p.budget_seconds or 0.0) for p in parts) or None,
                 findings=[f for p in parts for f in p.findings],
+                reached=dict(sum((Counter(p.reached) for p in parts), Counter())),
                 stopped=next((p.stopped for p in parts if p.stopped), None)))
         return merged
 

@@ -169,3 +169,23 @@ def test_two_runs_into_one_reports_folder_both_keep_their_files(tmp_path: Path) 
     for folder in folders:
         assert (folder / "findings.md").exists() and (folder / "trace-1.json").exists()
     assert (tmp_path / "latest").resolve() == folders[-1].resolve()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_observe_writes_hypothesis_observability_records_and_the_findings(tmp_path: Path, workers: str) -> None:
+    """Hypothesis's own schema: a test_case record per test case, whose features are the
+    harness's events; and an info record per finding, from every worker."""
+    import json
+
+    done = harness("run", "--target", "mutant:no-dedupe", "--machines", "webhook", "--examples", "12",
+                   "--workers", workers, "--observe", "--reports-dir", str(tmp_path))
+    assert done.returncode == 1, done.stderr
+    records = [json.loads(line) for line in (tmp_path / "latest" / "observed.jsonl").read_text().splitlines()]
+    cases = [r for r in records if r["type"] == "test_case"]
+    findings = [r for r in records if r["type"] == "info" and r["title"] == "finding"]
+    assert cases and all(r["property"] and "status" in r for r in cases)
+    assert any(key.startswith("step: deliver") for r in cases for key in r["features"])
+    traces = list((tmp_path / "latest").glob("trace-*.json"))
+    assert len(findings) == len(traces) >= 1
+    assert {f["content"]["invariant"] for f in findings} >= {"I1"}
+    assert not (tmp_path / ".hypothesis" / "observed").exists()  # not Hypothesis's own folder too

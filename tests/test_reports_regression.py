@@ -188,11 +188,13 @@ def test_a_run_folder_is_written_finding_by_finding(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     folder.add(finding(g1_world()[1], steps=g1_world()[2]))
     folder.write_findings([Work()])
-    assert sorted(p.name for p in folder.path.iterdir()) == ["findings.md", "test_regression_1.py", "trace-1.json"]
+    assert sorted(p.name for p in folder.path.iterdir()) == [
+        "findings.md", "report.html", "test_regression_1.py", "trace-1.json"]
     folder.add(finding(i3_violation(), machine="SpawnerMachine", steps=[step("spawner run on epic #2")]))
     folder.write_findings([Work()])
     assert sorted(p.name for p in folder.path.iterdir()) == [
-        "findings.md", "test_regression_1.py", "test_regression_2.py", "trace-1.json", "trace-2.json",
+        "findings.md", "report.html", "test_regression_1.py", "test_regression_2.py", "trace-1.json",
+        "trace-2.json",
     ]  # fmt: skip
     built = load(folder.path / "trace-2.json")
     assert built.violation_object() == i3_violation() and built.machine == "SpawnerMachine"

@@ -117,3 +117,21 @@ def test_two_hosts_on_one_redis_report_each_defect_once(tmp_path: Path, redis_ur
         assert host.returncode in (0, 1), out + err
     reported = [s for seed in (1, 2) for s in signatures(tmp_path / f"host{seed}" / "latest")]
     assert reported and len(reported) == len(set(reported)), reported
+
+
+def test_finishing_shrinks_first_takes_one_place_of_each_defect_no_place_of_which_is_shrunk() -> None:
+    """The report needs one shrunk place per defect: a defect met at four places must not
+    take four long shrinks while another defect waits for its first."""
+    ledger = Ledger()
+    places = []
+    for component, machine in (("a:b", "GovernanceMachine"), ("c:d", "WebhookMachine"), ("e:f", "GovernanceMachine")):
+        violation = Violation("G1", "changed", component, kind="changed between its write and its lock")
+        places.append(Finding(violation.signature, violation, {}, "", machine, 0, shrunk=False))
+        ledger.add(places[-1])
+    other = replace(_finding("other"), shrunk=False, machine="GovernanceMachine")
+    ledger.add(other)
+    assert ledger.unshrunk("GovernanceMachine", deferred=False) == [places[0].signature, other.signature]
+    assert ledger.unshrunk("WebhookMachine", deferred=False) == []  # its place waits: one is enough
+    assert len(ledger.unshrunk("GovernanceMachine")) == 3  # all of them, when time is spare
+    assert ledger.improve(replace(places[0], shrunk=True)) is not None
+    assert ledger.unshrunk("GovernanceMachine", deferred=False) == [other.signature]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, invariant
 
+from harness import coverage
 from harness.config import CONFIG, make_target
 from harness.invariants import all_checkers
 from harness.ledger import RUN
@@ -63,8 +64,11 @@ class FuzzMachine(RuleBasedStateMachine):
         self.steps.append({"rule": rule, "args": recorded, "text": applied.text})
         if applied.card is not None and applied.card not in self.cards and rule == "create_card":
             self.cards.append(applied.card)
-        if currently_in_test_context():  # statistics: which step kinds a run reached
-            event(f"step: {rule}")
+        reached = coverage.keys(coverage.reached(rule, live_args))
+        RUN.reached.update(reached)
+        if currently_in_test_context():  # Hypothesis's statistics: what a run reached
+            for key in reached:
+                event(key)
         self.check_step()
         return applied
 

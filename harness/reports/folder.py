@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.ledger import Finding
 from harness.reports.findings import MachineWork, Row, render_findings
+from harness.reports.html import render_html, render_timeline
 from harness.reports.regression import render_regression_test
 from harness.reports.trace import Trace, TraceError, make_trace, save
 
@@ -62,6 +63,7 @@ class RunFolder:
         self.target, self.target_version, self.face = target, target_version, face
         self.seed, self.profile, self.budget_minutes = seed, profile, budget_minutes
         self.rows: list[Row] = []
+        self.timelines: dict[int, str] = {}  # row number -> its timeline's HTML
         self._made = False
 
     def make(self) -> Path:
@@ -109,6 +111,8 @@ class RunFolder:
             raise ReportsError(f"cannot write reports in {self.path}: {exc.strerror or exc}") from None
         row = Row(number, finding, trace_path, regression)
         self.rows[index:index + 1] = [row]
+        evidence = [e.get("seq") for e in (trace.violation or {}).get("evidence", ()) if isinstance(e, dict)]
+        self.timelines[number] = render_timeline(trace.journal, [s for s in evidence if isinstance(s, int)])
         return row
 
     def update(self, findings: Sequence[Finding]) -> None:
@@ -117,15 +121,21 @@ class RunFolder:
         self.rows = [replace(row, finding=latest.get(row.finding.signature, row.finding)) for row in self.rows]
 
     def write_findings(self, machines: Sequence[MachineWork], stopped: str | None = None) -> Path:
-        """(Re)write findings.md from every finding so far and the machines' work."""
+        """(Re)write findings.md and report.html from every finding so far and the machines'
+        work; returns findings.md's path."""
         self.make()
-        text = render_findings(
-            self.rows, machines, target=self.target, target_version=self.target_version,
-            seed=self.seed, profile=self.profile, budget_minutes=self.budget_minutes,
-            stopped=stopped, relative_to=self.path,
+        about: dict[str, Any] = dict(
+            target=self.target, target_version=self.target_version, seed=self.seed,
+            profile=self.profile, budget_minutes=self.budget_minutes, stopped=stopped,
+            relative_to=self.path,
         )
-        out = self.path / "findings.md"
-        tmp = self.path / ".findings.md.tmp"
+        self._write("report.html", render_html(self.rows, machines, self.timelines, **about))
+        return self._write("findings.md", render_findings(self.rows, machines, **about))
+
+    def _write(self, name: str, text: str) -> Path:
+        """Replace one file whole (a reader never sees half of it)."""
+        out = self.path / name
+        tmp = self.path / f".{name}.tmp"
         try:
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, out)
