@@ -328,13 +328,14 @@ def _row(d: Defect, relative_to: Path | None, *, timed: bool) -> str:
 def _test_cell(r: Row, relative_to: Path | None) -> str:
     test = "not written"
     if r.regression_path is not None:
-        test = f"`pytest {_code(_show(r.regression_path, relative_to))}`"
+        test = f"`pytest {_code(relative_path(r.regression_path, relative_to))}`"
     if r.trace_path is not None:
-        test += f"; replay: `python -m harness replay {_code(_show(r.trace_path, relative_to))}`"
+        test += f"; replay: `python -m harness replay {_code(relative_path(r.trace_path, relative_to))}`"
     return test
 
 
-def _show(path: Path, relative_to: Path | None) -> str:
+def relative_path(path: Path, relative_to: Path | None) -> str:
+    """A path as a report shows it: relative to the run folder when it lies inside."""
     if relative_to is not None:
         try:
             return Path(path).relative_to(relative_to).as_posix()

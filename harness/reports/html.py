@@ -16,7 +16,7 @@ from typing import Any
 from harness import coverage
 from harness import journal as j
 from harness.journal import Event
-from harness.reports.findings import MachineWork, Row, defects, verdict
+from harness.reports.findings import MachineWork, Row, defects, relative_path, verdict
 from harness.reports.text import describe_event, one_line, severity_label, step_lines, thousands
 from harness.violation import INVARIANT_ORDER
 
@@ -130,7 +130,7 @@ def _finding(row: Row, timeline: str, relative_to: Path | None) -> str:
     v = f.violation
     trace = _link(row.trace_path, relative_to)
     test = _link(row.regression_path, relative_to)
-    replay = f"python -m harness replay {_show(row.trace_path, relative_to)}" if row.trace_path else ""
+    replay = f"python -m harness replay {relative_path(row.trace_path, relative_to)}" if row.trace_path else ""
     shrunk = "shrunk" if f.shrunk else "not shrunk (the run ended first)"
     if f.shrunk and f.shrink_capped:
         shrunk = "shrunk as far as its budget went"
@@ -196,19 +196,8 @@ def _lane(e: Event) -> str:
 def _link(path: Path | None, relative_to: Path | None) -> str:
     if path is None:
         return "–"
-    shown = _show(path, relative_to)
+    shown = relative_path(path, relative_to)
     return f'<a href="{_e(shown)}">{_e(shown)}</a>'
-
-
-def _show(path: Path | None, relative_to: Path | None) -> str:
-    if path is None:
-        return ""
-    if relative_to is not None:
-        try:
-            return Path(path).relative_to(relative_to).as_posix()
-        except ValueError:
-            pass
-    return Path(path).as_posix()
 
 
 def _e(value: Any) -> str:
