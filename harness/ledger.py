@@ -44,6 +44,10 @@ class Finding:
     found_after_seconds: float = 0.0
 
 
+Defect = tuple[str, ...]
+"""A signature's invariant and kind: the places (entrypoint, component) of one defect share it."""
+
+
 class Claims(Protocol):
     """Where the signatures a run has found are claimed, when several processes (or hosts)
     fuzz one run: the first to claim a signature reports it, the others only count it."""
@@ -52,6 +56,8 @@ class Claims(Protocol):
     def signatures(self) -> set[Signature]: ...
     def hit(self, signature: Signature, n: int = 1) -> None: ...
     def hits(self) -> dict[Signature, int]: ...
+    def shrunk(self, defect: Defect) -> None: ...
+    def shrunk_defects(self) -> set[Defect]: ...
 
 
 class Ledger:
@@ -63,6 +69,8 @@ class Ledger:
         self.claims = claims
         self.owner = owner
         self._known: frozenset[Signature] = frozenset()
+        # defects another worker has shown shrunk at some place (as of the last sync)
+        self._shrunk_shared: frozenset[Defect] = frozenset()
         self._lock = threading.Lock()
         self.met: set[Signature] = set()  # every signature this ledger's machines met
 
@@ -76,6 +84,7 @@ class Ledger:
         defect is already shown shrunk at another place (its shrink waits for spare time);
         with `hold`, none (the turn has no shrink time left: it generates past them all)."""
         shared = self.claims.signatures() if self.claims is not None and suppress else set()
+        self._sync()
         with self._lock:
             unshrunk = set() if hold else {s for s, f in self.findings.items()
                                            if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
@@ -87,6 +96,8 @@ class Ledger:
         without `deferred`, only the first-found place of each defect that no place shows
         shrunk yet (the report needs one shrunk place per defect; a long example's shrink
         takes long, and a place more of the same defect would crowd out another defect)."""
+        if not deferred:
+            self._sync()
         with self._lock:
             if deferred:
                 return [s for s, f in self.findings.items() if f.machine == machine and not f.shrunk]
@@ -103,8 +114,23 @@ class Ledger:
             return self._shrunk_elsewhere(signature)
 
     def _shrunk_elsewhere(self, signature: Signature) -> bool:
+        held = self.findings.get(signature)
+        if signature[:2] in self._shrunk_shared and not (held is not None and held.shrunk):
+            return True  # shrunk at a place another worker holds (its own place is not elsewhere)
         return any(f.shrunk and s[:2] == signature[:2] and s != signature
                    for s, f in self.findings.items())
+
+    def _sync(self) -> None:
+        """Learn which defects the other workers have shown shrunk, so that none of them
+        spends a shrink on a further place of one (the report shows the shrunk one)."""
+        if self.claims is not None:
+            shrunk = frozenset(self.claims.shrunk_defects())
+            with self._lock:
+                self._shrunk_shared = shrunk
+
+    def _tell_shrunk(self, finding: Finding) -> None:
+        if self.claims is not None and finding.shrunk:
+            self.claims.shrunk(finding.signature[:2])
 
     def improve(self, finding: Finding) -> Finding | None:
         """A shrunk example of a finding held unshrunk replaces it (hits and first-found kept);
@@ -117,7 +143,8 @@ class Ledger:
             held.violation, held.trace, held.program = finding.violation, finding.trace, finding.program
             held.machine, held.seed = finding.machine, finding.seed
             held.shrunk, held.shrink_capped = True, finding.shrink_capped
-            return held
+        self._tell_shrunk(held)
+        return held
 
     def add(self, finding: Finding) -> bool:
         """Record a finding; False (and one more hit) when its signature was already held,
@@ -133,6 +160,7 @@ class Ledger:
             return False
         with self._lock:
             self.findings[finding.signature] = finding
+        self._tell_shrunk(finding)
         return True
 
     def count(self, signatures: Iterable[Signature]) -> None:

@@ -25,14 +25,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.campaign import Campaign, CampaignResult, MachineReport
-from harness.ledger import Finding, Ledger
+from harness.ledger import Defect, Finding, Ledger
 from harness.observe import Observer
 from harness.violation import Signature
 
 POLL_SECONDS = 0.5
 
 
-def _key(signature: Signature) -> str:
+def _key(signature: Signature | Defect) -> str:
     return json.dumps(list(signature))
 
 
@@ -45,6 +45,7 @@ class SqliteClaims:
         with self._db() as db:
             db.execute("CREATE TABLE IF NOT EXISTS claims (signature TEXT PRIMARY KEY, owner TEXT)")
             db.execute("CREATE TABLE IF NOT EXISTS hits (signature TEXT PRIMARY KEY, n INTEGER)")
+            db.execute("CREATE TABLE IF NOT EXISTS shrunk (defect TEXT PRIMARY KEY)")
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -74,6 +75,14 @@ class SqliteClaims:
         with self._db() as db:
             return {tuple(json.loads(k)): int(n) for k, n in db.execute("SELECT signature, n FROM hits")}  # type: ignore[misc]
 
+    def shrunk(self, defect: Defect) -> None:
+        with self._db() as db:
+            db.execute("INSERT OR IGNORE INTO shrunk VALUES (?)", (_key(defect),))
+
+    def shrunk_defects(self) -> set[Defect]:
+        with self._db() as db:
+            return {tuple(json.loads(k)) for (k,) in db.execute("SELECT defect FROM shrunk")}
+
 
 class RedisClaims:
     """Claims in Redis (HSETNX: one winner whatever the host), under one run key."""
@@ -96,6 +105,12 @@ class RedisClaims:
     def hits(self) -> dict[Signature, int]:
         return {tuple(json.loads(k)): int(v)  # type: ignore[misc]
                 for k, v in self.redis.hgetall(self.prefix + "hits").items()}
+
+    def shrunk(self, defect: Defect) -> None:
+        self.redis.sadd(self.prefix + "shrunk", _key(defect))
+
+    def shrunk_defects(self) -> set[Defect]:
+        return {tuple(json.loads(k)) for k in self.redis.smembers(self.prefix + "shrunk")}
 
 
 @dataclass(frozen=True)

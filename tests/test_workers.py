@@ -15,7 +15,7 @@ import pytest
 
 from harness.ledger import Finding, Ledger
 from harness.violation import Violation
-from harness.workers import RedisClaims
+from harness.workers import RedisClaims, SqliteClaims
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,6 +104,8 @@ def test_claims_on_redis_have_one_winner_and_count_the_others(redis_url: str) ->
     assert second.known(_finding("dup").signature)
     second.count([_finding("dup").signature])
     assert RedisClaims(redis_url, "run-a").hits() == {_finding("dup").signature: 2}
+    assert RedisClaims(redis_url, "run-a").shrunk_defects() == {_finding("dup").signature[:2]}
+    assert RedisClaims(redis_url, "run-c").shrunk_defects() == set()
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
@@ -135,3 +137,33 @@ def test_finishing_shrinks_first_takes_one_place_of_each_defect_no_place_of_whic
     assert len(ledger.unshrunk("GovernanceMachine")) == 3  # all of them, when time is spare
     assert ledger.improve(replace(places[0], shrunk=True)) is not None
     assert ledger.unshrunk("GovernanceMachine", deferred=False) == [other.signature]
+
+
+def test_a_defect_one_worker_shrank_is_not_shrunk_again_at_another_workers_place(tmp_path: Path) -> None:
+    """Workers share which defects are shown shrunk: a place of one held by another worker
+    waits for spare time there too, and is not the first shrink of that worker's last part."""
+    claims_path = str(tmp_path / "claims.sqlite")
+    first = Ledger(SqliteClaims(claims_path), owner="worker-0")
+    second = Ledger(SqliteClaims(claims_path), owner="worker-1")
+    there = replace(_finding("dup"), shrunk=False)
+    assert second.add(there)
+    second.add(replace(_finding("other"), shrunk=False))
+    second.freeze()
+    assert second.unshrunk("WebhookMachine", deferred=False) == [there.signature, _finding("other").signature]
+    violation = Violation("I1", "twice", "z:w", kind="dup")
+    assert first.add(Finding(violation.signature, violation, {}, "", "WebhookMachine", 0))  # shrunk
+    assert not second.shrunk_elsewhere(there.signature)  # not known before its next sync
+    second.freeze(defer=True)
+    assert second.shrunk_elsewhere(there.signature) and second.known(there.signature)
+    assert not second.shrunk_elsewhere(_finding("other").signature)
+    assert second.unshrunk("WebhookMachine", deferred=False) == [_finding("other").signature]
+    assert not first.shrunk_elsewhere(violation.signature)  # a place is not elsewhere to itself
+    # a place shrunk later (improved from cut) tells the others too
+    third = Ledger(SqliteClaims(claims_path), owner="worker-2")
+    late = Violation("I1", "twice", "q:r", kind="other")
+    assert third.add(Finding(late.signature, late, {}, "", "WebhookMachine", 0, shrunk=False))
+    third.freeze()
+    assert not third.shrunk_elsewhere(late.signature)
+    assert second.improve(replace(_finding("other"), program="shrunk")) is not None
+    third.freeze()
+    assert third.shrunk_elsewhere(late.signature)
