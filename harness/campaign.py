@@ -24,6 +24,7 @@ from hypothesis.database import ReadOnlyDatabase
 from hypothesis.stateful import run_state_machine_as_test
 from hypothesis.statistics import collector
 
+from harness import hypothesis_stats
 from harness.ledger import RUN, Finding, Ledger, StopFuzzing
 from harness.machines import MACHINES
 from harness.normalise import sandbox_roots, unsandboxed
@@ -102,6 +103,7 @@ class _Slice:
     steps: int
     stopped: str | None
     reached: Counter[str] = field(default_factory=Counter)
+    stats: dict[str, Any] = field(default_factory=dict)  # Hypothesis's statistics of the run
 
 
 def _flatten(error: BaseException) -> Iterator[BaseException]:
@@ -142,7 +144,7 @@ def run_slice(cls: Any, profile: settings, seed: int) -> _Slice:
     calls, steps = RUN.examples - before[0], RUN.steps - before[1]
     generated = sum(len(stats.get(f"{phase}-phase", {}).get("test-cases", ()))
                     for phase in ("generate", "target")) if stats else calls
-    return _Slice(errors, others, generated, calls, steps, stopped, RUN.reached - reached_before)
+    return _Slice(errors, others, generated, calls, steps, stopped, RUN.reached - reached_before, stats)
 
 
 class Campaign:
@@ -164,6 +166,7 @@ class Campaign:
         until: Callable[[Finding], bool] | None = None,
         worker: int = 0,
         workers: int = 1,
+        statistics: bool = False,
     ) -> None:
         self.names = list(names)
         # saved failures indexed by the finding each shows: finishing a cut shrink replays
@@ -182,6 +185,8 @@ class Campaign:
         self.until = until  # stop the whole campaign once a finding satisfies it
         self.worker = worker  # which worker of a parallel run this is (its own seeds)
         self.workers = workers  # how many share an example budget (a time budget each has whole)
+        # Hypothesis's statistics of every slice, added up (harness.hypothesis_stats), when kept
+        self.statistics: dict[str, Any] | None = {} if statistics else None
         self.reports = {
             name: MachineReport(name, MACHINES[name].__name__, all_checks(MACHINES[name]))
             for name in self.names
@@ -378,6 +383,8 @@ class Campaign:
         report.test_calls += result.calls
         report.steps += result.steps
         report.reached = dict(Counter(report.reached) + result.reached)
+        if self.statistics is not None:
+            hypothesis_stats.merge(self.statistics, result.stats)
         for error in result.errors:
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
                          cls, seed, report, shrunk=error.violation.signature not in RUN.control.cut)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
+from harness import hypothesis_stats
 from harness.campaign import Campaign
 from harness.config import CONFIG
 from harness.ledger import Ledger
@@ -36,7 +37,8 @@ def test_invariants_hold(name: str, fuzz_seed: int, fuzz_target_version: str, re
     reporter = Reporter(CONFIG.reports_dir, target=CONFIG.target, target_version=fuzz_target_version,
                         face=CONFIG.face, seed=fuzz_seed, machines=[name], profile=CONFIG.profile)
     ledger = Ledger(SqliteClaims(CONFIG.claims_path), owner=request.node.nodeid)
-    campaign = reporter.attach(Campaign([name], profile=settings(), seed=fuzz_seed, ledger=ledger))
+    campaign = reporter.attach(Campaign([name], profile=settings(), seed=fuzz_seed, ledger=ledger,
+                                        statistics=True))
     if CONFIG.observe:
         with Observer(reporter.folder.make() / OBSERVED) as observer:
             result = campaign.run()
@@ -45,6 +47,9 @@ def test_invariants_hold(name: str, fuzz_seed: int, fuzz_target_version: str, re
         reporter.finish(result)
     else:
         result = campaign.run()
+    # what Hypothesis's plugin prints under --hypothesis-show-statistics (and puts in JUnit)
+    assert campaign.statistics is not None
+    request.node.hypothesis_statistics = hypothesis_stats.describe(campaign.statistics, request.node.nodeid)
     own = {f.signature for f in result.findings}
     elsewhere = sorted(ledger.met - own)
     if result.findings:

@@ -1,0 +1,52 @@
+"""`pytest harness/` on a failing target tells a CI dashboard what the CLI tells a person:
+Hypothesis's statistics for the whole campaign, JUnit failures that carry the board-language
+steps and the artifact paths, and a findings.md whose counts are the run's own."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_failing_pytest_run_reports_statistics_junit_steps_and_true_counts(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    env = {**os.environ, "CI": "true"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "harness/", "-p", "no:xdist", "-p", "no:cacheprovider",
+         "--target", "mutant:no-dedupe", "-k", "webhook", "--reports-dir", str(tmp_path / "reports"),
+         "--hypothesis-show-statistics", f"--junitxml={junit}", "-q"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    found = int(re.search(r"(\d+) distinct finding\(s\) on mutant:no-dedupe", out).group(1))
+    assert found >= 2
+
+    # statistics: the campaign's own, every kind of step it took named as an event
+    stats = out[out.index("Hypothesis Statistics"):out.index("short test summary info")]
+    assert "test_invariants_hold[webhook]" in stats
+    assert "step: deliver" in stats and "step: create_card" in stats
+    assert f"Found {found} distinct errors" in stats
+    generate = re.search(r"during generate phase.*?\n.*?\n\s+- (\d+) passing, (\d+) failing, and (\d+) invalid",
+                         stats, re.S)
+    generated = sum(int(n) for n in generate.groups())
+
+    # JUnit: the failure carries the board-language steps and where the artifacts are
+    failure = ET.parse(junit).getroot().find(".//testcase/failure")
+    assert failure is not None
+    text = (failure.text or "") + failure.get("message", "")
+    assert "shrunk steps" in text and "1. card #1" in text
+    folder = next((tmp_path / "reports").glob("*-mutant-no-dedupe-seed0-webhook"))
+    assert str(folder / "trace-1.json") in text and "test_regression_1.py" in text
+
+    # findings.md counts what the run did, from the pytest front too
+    findings = (folder / "findings.md").read_text()
+    assert f"{found} distinct finding(s)" in findings
+    assert f"{generated:,} examples generated" in findings
+    assert (folder / "report.html").is_file()
