@@ -7,11 +7,11 @@ other. Invariant checkers read only this object (it satisfies `harness.invariant
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness import trash
 from harness.journal import HARNESS_ACTOR, Journal, acting_as
 from harness.kanboard import FakeKanboard
 from harness.kanboard.server import plain_http_only
@@ -129,7 +129,7 @@ class World:
             if self._plain_http is not None:
                 self._plain_http.__exit__(None, None, None)
                 self._plain_http = None
-            shutil.rmtree(self.root, ignore_errors=True)
+            trash.discard(self.root)
 
     def __enter__(self) -> World:
         return self
