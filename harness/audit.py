@@ -185,7 +185,9 @@ def resolve_content(path: Any, dir_fd: Any = None) -> tuple[str | None, str | No
     """(literal, resolved following every symlink) for ops acting on a file's content."""
     if isinstance(path, int):
         target = _fd_path(path)
-        return (f"fd:{path}", os.path.realpath(target) if target else None)
+        # not the number: it depends on what else the process has open (threads, servers),
+        # and the same seed must write the same journal
+        return ("fd", os.path.realpath(target) if target else None)
     literal = _text(path)
     if literal is None:
         return None, None
