@@ -145,7 +145,9 @@ class Journal:
     def events(self, kind: str | None = None, since: int = 0) -> list[Event]:
         """A snapshot of events (of one kind), those with seq > since."""
         with self._lock:
-            events = list(self._events)
+            # seq n sits at index n - 1 (numbered and appended under one lock): a checker
+            # asking for what is new reads only that, not the whole journal again
+            events = self._events[max(0, since):] if since > 0 else list(self._events)
         return [e for e in events if (kind is None or e.kind == kind) and e.seq > since]
 
     def last_seq(self) -> int:

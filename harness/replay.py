@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.invariants import all_checkers
+from harness.invariants.base import shared_reads
 from harness.steps import Step, apply
 from harness.violation import Violation
 from harness.world import World
@@ -65,14 +66,16 @@ def replay_trace(
     others: list[Violation] = []
     try:
         for index, raw in enumerate(trace.steps, start=1):
-            for checker in checkers:
-                checker.before_step(world)
+            with shared_reads():
+                for checker in checkers:
+                    checker.before_step(world)
             texts.append(apply(world, Step(raw["rule"], raw.get("args", {}))).text)
-            for checker in checkers:
-                for violation in checker.check(world):
-                    if recorded is not None and same_defect(recorded, violation):
-                        return ReplayResult(recorded, violation, index, texts, others, world.journal.to_json())
-                    others.append(violation)
+            with shared_reads():
+                found = [v for checker in checkers for v in checker.check(world)]
+            for violation in found:
+                if recorded is not None and same_defect(recorded, violation):
+                    return ReplayResult(recorded, violation, index, texts, others, world.journal.to_json())
+                others.append(violation)
             if recorded is None and others:
                 return ReplayResult(None, None, index, texts, others, world.journal.to_json())
         return ReplayResult(recorded, None, len(trace.steps), texts, others, world.journal.to_json())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,6 +31,31 @@ class WorldView(Protocol):
 
 
 # -- reading the fake's views, whatever container shapes they use --------------------------
+_SHARED: dict[tuple[int, str, Any], Any] | None = None  # reads of one unchanging board
+
+
+@contextlib.contextmanager
+def shared_reads() -> Iterator[None]:
+    """While the checkers of one step look, the board does not change: the card list and
+    each card's tags, metadata and links are read from the fake once, not once per checker."""
+    global _SHARED
+    outer = _SHARED
+    _SHARED = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _SHARED = outer
+
+
+def _read(kb: Any, what: str, key: Any, read: Callable[[], Any]) -> Any:
+    if _SHARED is None:
+        return read()
+    slot = (id(kb), what, key)
+    if slot not in _SHARED:
+        _SHARED[slot] = read()
+    return _SHARED[slot]
+
+
 def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -42,6 +67,10 @@ def as_int(value: Any) -> int | None:
 
 def board_tasks(kb: Any) -> list[dict[str, Any]]:
     """Every card the fake holds (open and closed), sorted by id."""
+    return [dict(t) for t in _read(kb, "tasks", None, lambda: _board_tasks(kb))]
+
+
+def _board_tasks(kb: Any) -> list[dict[str, Any]]:
     try:
         rows = kb.tasks(active_only=False)
     except TypeError:
@@ -58,6 +87,11 @@ def board_tasks(kb: Any) -> list[dict[str, Any]]:
 
 
 def board_task(kb: Any, task_id: int) -> dict[str, Any] | None:
+    row = _read(kb, "task", task_id, lambda: _board_task(kb, task_id))
+    return dict(row) if row is not None else None
+
+
+def _board_task(kb: Any, task_id: int) -> dict[str, Any] | None:
     try:
         row = kb.task(int(task_id))
     except Exception:
@@ -66,6 +100,10 @@ def board_task(kb: Any, task_id: int) -> dict[str, Any] | None:
 
 
 def board_tags(kb: Any, task_id: int) -> set[str]:
+    return set(_read(kb, "tags", task_id, lambda: _board_tags(kb, task_id)))
+
+
+def _board_tags(kb: Any, task_id: int) -> set[str]:
     try:
         tags = kb.tags(int(task_id))
     except Exception:
@@ -82,6 +120,10 @@ def board_tags(kb: Any, task_id: int) -> set[str]:
 
 
 def board_metadata(kb: Any, task_id: int) -> dict[str, str]:
+    return dict(_read(kb, "metadata", task_id, lambda: _board_metadata(kb, task_id)))
+
+
+def _board_metadata(kb: Any, task_id: int) -> dict[str, str]:
     try:
         meta = kb.metadata(int(task_id))
     except Exception:
@@ -93,6 +135,10 @@ def board_metadata(kb: Any, task_id: int) -> dict[str, str]:
 
 def board_links(kb: Any, task_id: int) -> list[tuple[int, str]]:
     """(other card id, label as seen from this card) for every link of the card."""
+    return list(_read(kb, "links", task_id, lambda: _board_links(kb, task_id)))
+
+
+def _board_links(kb: Any, task_id: int) -> list[tuple[int, str]]:
     try:
         rows = kb.links(int(task_id))
     except Exception:

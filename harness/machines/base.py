@@ -18,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant
 from harness import coverage
 from harness.config import CONFIG, make_target
 from harness.invariants import all_checkers
+from harness.invariants.base import shared_reads
 from harness.ledger import RUN
 from harness.scheduler import draw_from, preemptions_from
 from harness.steps import Applied, Step, apply, recorded_args
@@ -56,8 +57,9 @@ class FuzzMachine(RuleBasedStateMachine):
     def run_step(self, rule: str, **args: Any) -> Applied:
         RUN.steps += 1
         live_args = dict(args)
-        for checker in self.checkers:
-            checker.before_step(self.world)
+        with shared_reads():
+            for checker in self.checkers:
+                checker.before_step(self.world)
         applied = apply(self.world, Step(rule, live_args))
         recorded = recorded_args(live_args)
         recorded.update(applied.extra)
@@ -76,12 +78,13 @@ class FuzzMachine(RuleBasedStateMachine):
         """Every checker after every step, as a replay does: a rule made of several steps
         must not let one step's effect be judged against another step's "before"."""
         fresh = None
-        for checker in self.checkers:
-            for violation in checker.check(self.world):
-                if RUN.ledger.known(violation.signature):
-                    self.hits.add(violation.signature)
-                elif fresh is None:
-                    fresh = violation
+        with shared_reads():
+            violations = [v for checker in self.checkers for v in checker.check(self.world)]
+        for violation in violations:
+            if RUN.ledger.known(violation.signature):
+                self.hits.add(violation.signature)
+            elif fresh is None:
+                fresh = violation
         if fresh is not None:
             error = violation_error(fresh)
             error.trace = self.trace(fresh)  # type: ignore[attr-defined]
