@@ -50,3 +50,27 @@ def test_a_failing_pytest_run_reports_statistics_junit_steps_and_true_counts(tmp
     assert f"{found} distinct finding(s)" in findings
     assert f"{generated:,} examples generated" in findings
     assert (folder / "report.html").is_file()
+
+
+def test_statistics_of_several_hypothesis_runs_add_up_phase_by_phase() -> None:
+    from harness import hypothesis_stats
+
+    def case(status: str) -> dict:
+        return {"status": status, "runtime": 0.01, "drawtime": 0.001, "events": ["step: move"]}
+
+    total: dict = {}
+    hypothesis_stats.merge(total, {"generate-phase": {"test-cases": [case("valid"), case("interesting")],
+                                                      "duration-seconds": 1.0, "distinct-failures": 1},
+                                   "shrink-phase": {"test-cases": [case("interesting")], "duration-seconds": 2.0,
+                                                    "distinct-failures": 1, "shrinks-successful": 1},
+                                   "stopped-because": "settings.max_examples=2"})
+    hypothesis_stats.merge(total, {"generate-phase": {"test-cases": [case("interesting")],
+                                                      "duration-seconds": 1.0, "distinct-failures": 2},
+                                   "shrink-phase": {"test-cases": [], "duration-seconds": 0.5,
+                                                    "distinct-failures": 2, "shrinks-successful": 0}})
+    text = hypothesis_stats.describe(total, "x::y")
+    assert "1 passing, 2 failing, and 0 invalid" in text  # generate, both runs
+    assert "Found 3 distinct errors in this phase" in text  # 1 + 2 new in generate
+    assert "Found" not in text.split("shrink phase")[1]  # the shrinks found nothing new
+    assert "Tried 1 shrinks of which 1 were successful" in text
+    assert "over 2 Hypothesis run(s)" in text and "100.00%, step: move" in text
