@@ -28,19 +28,20 @@ def _values(card: CardSpec, key: str) -> list[str]:
 
 
 def _criteria_lines(card: CardSpec) -> list[str]:
+    """Every line of every criteria block: a hostile dirname may smuggle a block of its own
+    before the card's, and readers differ on which one wins (first match, YAML's last)."""
     text = card.metadata.get("acceptance_criteria")
     if text is not None:
         return text.split("\n")
     lines = card.description.split("\n")
+    found: list[str] = []
     for i, line in enumerate(lines):
         if line.startswith("acceptance_criteria: |"):
-            block = []
             for follow in lines[i + 1:]:
                 if re.match(r"^[a-z_]+: ", follow):
                     break
-                block.append(follow[2:] if follow.startswith("  ") else follow)
-            return block
-    return []
+                found.append(follow[2:] if follow.startswith("  ") else follow)
+    return found
 
 
 @settings(max_examples=100, database=None)
