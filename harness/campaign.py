@@ -245,15 +245,17 @@ class Campaign:
             return
         # first the defects no place of which is shrunk yet, then, with what time is left,
         # the other places of defects already shown shrunk
+        # (each waiting finding an equal part of the time left: a machine with two gets two)
         for deferred in (False, True):
-            unshrunk = [n for n in self.names if self._unshrunk(n, deferred)]
+            waiting = {n: len(self._unshrunk(n, deferred)) for n in self.names}
+            unshrunk = [n for n in self.names if waiting[n]]
             for index, name in enumerate(unshrunk):  # examples=0: the turn only finishes shrinks
                 now = time.monotonic()
-                share = max(0.0, end - now) / (len(unshrunk) - index)
+                share = max(0.0, end - now) * waiting[name] / sum(waiting[n] for n in unshrunk[index:])
                 report = self.reports[name]
                 report.budget_seconds = (report.budget_seconds or 0.0) + share
                 self._turn(name, deadline=now + share, examples=0, deferred=deferred,
-                           finishing=len(self._unshrunk(name, deferred)))
+                           finishing=waiting[name])
                 if self.stopped:
                     return
 
@@ -359,25 +361,33 @@ class Campaign:
         """Finish the shrinks of this machine's findings that a turn cut short: Hypothesis
         replays their saved failures (each cut finding's example was saved when found, and
         each better one as its shrink went) and shrinks them on; read-only, so that one that
-        passes now is not deleted."""
+        passes now is not deleted. A saved failure passed the findings known when it was
+        found; one of those that is findable now may fail it first and take its replay, so a
+        finding no replay met is finished alone, every other finding known."""
         cut = self._unshrunk(name, deferred=RUN.control.defer is None)
         assert self.saved is not None
-        profile = reshrink_settings(base, self.saved.only(cut))
         RUN.control.reshrink = True
         try:
-            self._slice(name, profile, report)
+            self._slice(name, reshrink_settings(base, self.saved.only(cut)), report)
+            met = set(RUN.control.cut) | set(RUN.control.capped)  # shrunk ones are held shrunk
+            for signature in cut:
+                if self.stopped or RUN.control.shrinks_over() or signature in met \
+                        or self.ledger.findings[signature].shrunk:
+                    continue
+                self._slice(name, reshrink_settings(base, self.saved.only([signature])), report,
+                            finishing=signature)
         finally:
             RUN.control.reshrink = False
 
     def _slice(self, name: str, profile: settings, report: MachineReport, *,
-               suppress: bool = True) -> tuple[int, bool]:
+               suppress: bool = True, finishing: Signature | None = None) -> tuple[int, bool]:
         """One Hypothesis run; (examples generated, whether it ended on a failure: a new
-        finding, or one held unshrunk met again)."""
+        finding, or one held unshrunk met again). `finishing`: the cut shrink it finishes."""
         cls = MACHINES[name]
         seed = slice_seed(self.seed, name, report.slices, self.worker)
         report.slices += 1
         self.ledger.freeze(suppress=suppress, defer=RUN.control.defer is not None,
-                           hold=RUN.control.shrinks_over())
+                           hold=RUN.control.shrinks_over(), finishing=finishing)
         result = run_slice(cls, profile, seed)
         report.examples += result.generated
         report.test_calls += result.calls

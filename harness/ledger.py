@@ -77,17 +77,25 @@ class Ledger:
     def known(self, signature: Signature) -> bool:
         return signature in self._known
 
-    def freeze(self, *, suppress: bool = True, defer: bool = False, hold: bool = False) -> None:
+    def freeze(self, *, suppress: bool = True, defer: bool = False, hold: bool = False,
+               finishing: Signature | None = None) -> None:
         """Fix the known signatures for the next Hypothesis run (none: replay everything):
         this run's findings and, when shared, every other worker's. A finding whose shrink was
         cut short stays findable, to be shrunk when met again; with `defer`, not one whose
         defect is already shown shrunk at another place (its shrink waits for spare time);
-        with `hold`, none (the turn has no shrink time left: it generates past them all)."""
+        with `hold`, none (the turn has no shrink time left: it generates past them all).
+        `finishing` one cut shrink, only that finding is findable: its saved example passed
+        every finding known when it was found, and must pass them again to reach it."""
         shared = self.claims.signatures() if self.claims is not None and suppress else set()
         self._sync()
         with self._lock:
-            unshrunk = set() if hold else {s for s, f in self.findings.items()
-                                           if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
+            if finishing is not None:
+                unshrunk = {finishing}
+            elif hold:
+                unshrunk = set()
+            else:
+                unshrunk = {s for s, f in self.findings.items()
+                            if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
             self._known = (frozenset(self.findings) | frozenset(shared)) - unshrunk if suppress \
                 else frozenset()
 

@@ -205,3 +205,102 @@ def test_the_last_part_of_a_timed_run_grows_with_the_defects_waiting_for_a_shrin
     for n in range(4, 20):
         unshrunk(f"kind-{n}")
     assert run.reserve(rounds=3) == pytest.approx(0.3 * 1800)  # never more than 30 %
+
+
+def _toy_machine() -> type:
+    """A machine whose X fails at every `x` step and F at an `f` step after an `x`: every
+    example that shows F passed X first (X was held known)."""
+    from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+    from harness.violation import Violation, violation_error
+
+    x = Violation("I1", "x failed", "toy:x", kind="x")
+    f = Violation("I2", "f failed after x", "toy:f", kind="f")
+
+    class ToyMachine(RuleBasedStateMachine):
+        checks = ("I1", "I2")
+        budget = 1.0
+
+        @classmethod
+        def settings_for(cls, base: settings) -> settings:
+            return base
+
+        def __init__(self) -> None:
+            RUN.control.check()
+            RUN.control.raised = None
+            super().__init__()
+            self.steps: list[dict] = []
+            self.hits: set = set()
+            self.xs = 0
+            RUN.examples += 1
+
+        def _violate(self, violation: Violation) -> None:  # as harness.machines.base does
+            if RUN.ledger.known(violation.signature):
+                self.hits.add(violation.signature)
+                return
+            error = violation_error(violation)
+            error.trace = {"steps": list(self.steps)}  # type: ignore[attr-defined]
+            RUN.control.pending.setdefault(violation.signature, (violation, error.trace))  # type: ignore[attr-defined]
+            RUN.control.raised = violation.signature
+            raise error
+
+        @rule()
+        def step_x(self) -> None:
+            self.steps.append({"rule": "x"})
+            self.xs += 1
+            self._violate(x)
+
+        @rule()
+        def step_f(self) -> None:
+            self.steps.append({"rule": "f"})
+            if self.xs:
+                self._violate(f)
+
+        @rule()
+        def idle(self) -> None:
+            self.steps.append({"rule": "idle"})
+
+        @invariant()
+        def time_left(self) -> None:
+            RUN.control.check()
+
+        def teardown(self) -> None:
+            RUN.ledger.count(self.hits)
+
+    return ToyMachine
+
+
+def test_a_cut_finding_whose_example_passed_another_is_finished_with_that_one_known(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """F was only ever found with X held known (the turns had no shrink time left). Finishing
+    both, X is findable and fails F's saved example first; F is then finished alone, X known,
+    in the same finishing turn (not left for whatever time the run has spare), and shrinks to
+    its minimum: x then f."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    from harness.ledger import Control
+
+    toy = _toy_machine()
+    monkeypatch.setitem(campaign.MACHINES, "toy", toy)
+    real_stop, real_over = Control.shrink_must_stop, Control.shrinks_over
+
+    def cut_unless_finishing(self: Control, signature, started: float) -> bool:
+        if not self.reshrink:
+            if signature is not None:
+                self.cut.add(signature)
+            return True
+        return real_stop(self, signature, started)
+
+    monkeypatch.setattr(Control, "shrink_must_stop", cut_unless_finishing)
+    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
+    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    first: dict = {}
+    run = Campaign(["toy"], profile=base, seed=0, minutes=0.1,
+                   on_finding=lambda found: first.setdefault(found.signature[0], found.shrunk))
+    result = run.run()
+    assert first == {"I1": False, "I2": False}  # both found, neither shrunk in the turns
+    held = {found.signature[0]: found for found in result.findings}
+    assert held["I1"].shrunk and [s["rule"] for s in held["I1"].trace["steps"]] == ["x"]
+    assert held["I2"].shrunk and [s["rule"] for s in held["I2"].trace["steps"]] == ["x", "f"]
+    assert result.machines[0].turns == 2  # one generating, one finishing both
