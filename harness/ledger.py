@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.violation import Signature, Violation
+from harness.violation import DefectKey, Signature, Violation, defect_of
 
 
 class StopFuzzing(KeyboardInterrupt):  # noqa: N818 - control flow
@@ -44,10 +44,6 @@ class Finding:
     found_after_seconds: float = 0.0
 
 
-Defect = tuple[str, ...]
-"""A signature's invariant and kind: the places (entrypoint, component) of one defect share it."""
-
-
 class Claims(Protocol):
     """Where the signatures a run has found are claimed, when several processes (or hosts)
     fuzz one run: the first to claim a signature reports it, the others only count it."""
@@ -56,8 +52,8 @@ class Claims(Protocol):
     def signatures(self) -> set[Signature]: ...
     def hit(self, signature: Signature, n: int = 1) -> None: ...
     def hits(self) -> dict[Signature, int]: ...
-    def shrunk(self, defect: Defect) -> None: ...
-    def shrunk_defects(self) -> set[Defect]: ...
+    def shrunk(self, defect: DefectKey) -> None: ...
+    def shrunk_defects(self) -> set[DefectKey]: ...
 
 
 class Ledger:
@@ -70,7 +66,7 @@ class Ledger:
         self.owner = owner
         self._known: frozenset[Signature] = frozenset()
         # defects another worker has shown shrunk at some place (as of the last sync)
-        self._shrunk_shared: frozenset[Defect] = frozenset()
+        self._shrunk_shared: frozenset[DefectKey] = frozenset()
         self._lock = threading.Lock()
         self.met: set[Signature] = set()  # every signature this ledger's machines met
 
@@ -109,10 +105,10 @@ class Ledger:
         with self._lock:
             if deferred:
                 return [s for s, f in self.findings.items() if f.machine == machine and not f.shrunk]
-            first: dict[tuple[str, str], tuple[Signature, Finding]] = {}
+            first: dict[DefectKey, tuple[Signature, Finding]] = {}
             for s, f in self.findings.items():
                 if not f.shrunk and not self._shrunk_elsewhere(s):
-                    first.setdefault(s[:2], (s, f))
+                    first.setdefault(defect_of(s), (s, f))
             return [s for s, f in first.values() if f.machine == machine]
 
     def shrunk_elsewhere(self, signature: Signature) -> bool:
@@ -123,9 +119,9 @@ class Ledger:
 
     def _shrunk_elsewhere(self, signature: Signature) -> bool:
         held = self.findings.get(signature)
-        if signature[:2] in self._shrunk_shared and not (held is not None and held.shrunk):
+        if defect_of(signature) in self._shrunk_shared and not (held is not None and held.shrunk):
             return True  # shrunk at a place another worker holds (its own place is not elsewhere)
-        return any(f.shrunk and s[:2] == signature[:2] and s != signature
+        return any(f.shrunk and defect_of(s) == defect_of(signature) and s != signature
                    for s, f in self.findings.items())
 
     def _sync(self) -> None:
@@ -138,7 +134,7 @@ class Ledger:
 
     def _tell_shrunk(self, finding: Finding) -> None:
         if self.claims is not None and finding.shrunk:
-            self.claims.shrunk(finding.signature[:2])
+            self.claims.shrunk(defect_of(finding.signature))
 
     def improve(self, finding: Finding) -> Finding | None:
         """A shrunk example of a finding held unshrunk replaces it (hits and first-found kept);

@@ -14,7 +14,7 @@ from typing import Any
 from harness.invariants import all_checkers
 from harness.invariants.base import shared_reads
 from harness.steps import Step, apply
-from harness.violation import Violation
+from harness.violation import Violation, defect_of
 from harness.world import World
 
 STILL_FAILING, FIXED, COULD_NOT_RUN = "still failing", "fixed", "could not run"
@@ -44,7 +44,7 @@ class ReplayResult:
 
 def same_defect(recorded: Violation, met: Violation) -> bool:
     """Same invariant and the same kind of bad effect (the code around it may have moved)."""
-    return recorded.signature[:2] == met.signature[:2]
+    return defect_of(recorded.signature) == defect_of(met.signature)
 
 
 def replay_trace(

@@ -40,6 +40,12 @@ TITLES = {
 }
 
 Signature = tuple[str, str, str]  # (invariant, kind, component)
+DefectKey = tuple[str, str]  # (invariant, kind): the places (components) of one defect share it
+
+
+def defect_of(signature: Signature) -> DefectKey:
+    """The defect a signature is one place of: a report row, shrunk once for all its places."""
+    return signature[0], signature[1]
 
 
 @dataclass(frozen=True)

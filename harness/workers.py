@@ -25,14 +25,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.campaign import Campaign, CampaignResult, MachineReport
-from harness.ledger import Defect, Finding, Ledger
+from harness.ledger import Finding, Ledger
 from harness.observe import Observer
-from harness.violation import Signature
+from harness.violation import DefectKey, Signature
 
 POLL_SECONDS = 0.5
 
 
-def _key(signature: Signature | Defect) -> str:
+def _key(signature: Signature | DefectKey) -> str:
     return json.dumps(list(signature))
 
 
@@ -75,11 +75,11 @@ class SqliteClaims:
         with self._db() as db:
             return {tuple(json.loads(k)): int(n) for k, n in db.execute("SELECT signature, n FROM hits")}  # type: ignore[misc]
 
-    def shrunk(self, defect: Defect) -> None:
+    def shrunk(self, defect: DefectKey) -> None:
         with self._db() as db:
             db.execute("INSERT OR IGNORE INTO shrunk VALUES (?)", (_key(defect),))
 
-    def shrunk_defects(self) -> set[Defect]:
+    def shrunk_defects(self) -> set[DefectKey]:
         with self._db() as db:
             return {tuple(json.loads(k)) for (k,) in db.execute("SELECT defect FROM shrunk")}
 
@@ -106,10 +106,10 @@ class RedisClaims:
         return {tuple(json.loads(k)): int(v)  # type: ignore[misc]
                 for k, v in self.redis.hgetall(self.prefix + "hits").items()}
 
-    def shrunk(self, defect: Defect) -> None:
+    def shrunk(self, defect: DefectKey) -> None:
         self.redis.sadd(self.prefix + "shrunk", _key(defect))
 
-    def shrunk_defects(self) -> set[Defect]:
+    def shrunk_defects(self) -> set[DefectKey]:
         return {tuple(json.loads(k)) for k in self.redis.smembers(self.prefix + "shrunk")}
 
 

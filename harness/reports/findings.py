@@ -25,7 +25,7 @@ from harness.reports.text import (
     thousands,
 )
 from harness.reports.trace import harness_version
-from harness.violation import SEVERITY, TITLES
+from harness.violation import SEVERITY, TITLES, DefectKey, defect_of
 
 MAX_REPRO_STEPS = 40  # a shrunk run is short; beyond this the trace file holds the rest
 MAX_BULLETS = 4
@@ -127,9 +127,9 @@ class Defect:
 
 def defects(rows: Sequence[Row]) -> list[Defect]:
     """Rows grouped by (invariant, kind), P0 first, then by invariant and first found."""
-    groups: dict[tuple[str, str], list[Row]] = {}
+    groups: dict[DefectKey, list[Row]] = {}
     for r in sorted(rows, key=lambda r: r.number):
-        groups.setdefault((r.invariant, r.finding.signature[1]), []).append(r)
+        groups.setdefault(defect_of(r.finding.signature), []).append(r)
     return sorted((Defect(tuple(g)) for g in groups.values()),
                   key=lambda d: (d.severity, INVARIANT_ORDER.index(d.invariant), d.first.number))
 
