@@ -24,7 +24,7 @@ from hypothesis.database import ReadOnlyDatabase
 from hypothesis.stateful import run_state_machine_as_test
 from hypothesis.statistics import collector
 
-from harness import hypothesis_stats
+from harness.events import FindingMade, Progress, SliceEnded, Stream, TurnEnded
 from harness.ledger import RUN, Finding, Ledger, StopFuzzing
 from harness.machines import MACHINES
 from harness.normalise import sandbox_roots, unsandboxed
@@ -148,7 +148,8 @@ def run_slice(cls: Any, profile: settings, seed: int) -> _Slice:
 
 
 class Campaign:
-    """Runs machines under one ledger; calls `on_finding` the moment a finding is recorded."""
+    """Runs machines under one ledger, emitting what it does to `events` (harness.events):
+    each finding the moment it is recorded, each turn and Hypothesis run as it ends."""
 
     def __init__(
         self,
@@ -159,14 +160,11 @@ class Campaign:
         examples: int | None = None,
         minutes: float | None = None,
         ledger: Ledger | None = None,
-        on_finding: Callable[[Finding], None] = lambda finding: None,
-        on_turn: Callable[[MachineReport], None] = lambda report: None,
-        progress: Callable[[], None] | None = None,
+        events: Stream | None = None,
         explain: bool = False,
         until: Callable[[Finding], bool] | None = None,
         worker: int = 0,
         workers: int = 1,
-        statistics: bool = False,
     ) -> None:
         self.names = list(names)
         # saved failures indexed by the finding each shows: finishing a cut shrink replays
@@ -178,15 +176,11 @@ class Campaign:
         self.examples = examples
         self.minutes = minutes
         self.ledger = ledger if ledger is not None else Ledger()
-        self.on_finding = on_finding
-        self.on_turn = on_turn
-        self.progress = progress
+        self.events = events if events is not None else Stream()
         self.explain = explain
         self.until = until  # stop the whole campaign once a finding satisfies it
         self.worker = worker  # which worker of a parallel run this is (its own seeds)
         self.workers = workers  # how many share an example budget (a time budget each has whole)
-        # Hypothesis's statistics of every slice, added up (harness.hypothesis_stats), when kept
-        self.statistics: dict[str, Any] | None = {} if statistics else None
         self.reports = {
             name: MachineReport(name, MACHINES[name].__name__, all_checks(MACHINES[name]))
             for name in self.names
@@ -208,7 +202,7 @@ class Campaign:
 
     def run(self) -> CampaignResult:
         self.started = time.monotonic()
-        with _running(self.ledger, self.progress):
+        with _running(self.ledger, self._progress):
             try:
                 if self.minutes is None:
                     for name in self.names:
@@ -220,6 +214,9 @@ class Campaign:
             except KeyboardInterrupt:
                 self.stopped = "SIGINT"
         return self.result()
+
+    def _progress(self) -> None:
+        self.events.emit(Progress(self.current or "-", RUN.examples, RUN.steps))
 
     def result(self) -> CampaignResult:
         """What the campaign has done and found so far."""
@@ -355,7 +352,7 @@ class Campaign:
             RUN.control.shrink_seconds = RUN.control.defer = None
             RUN.control.shrink_window = RUN.control.shrink_cap = None
             report.seconds += time.monotonic() - start
-            self.on_turn(report)
+            self.events.emit(TurnEnded(report, tuple(self.reports.values())))
 
     def _reshrink(self, name: str, base: settings, report: MachineReport) -> None:
         """Finish the shrinks of this machine's findings that a turn cut short: Hypothesis
@@ -393,8 +390,8 @@ class Campaign:
         report.test_calls += result.calls
         report.steps += result.steps
         report.reached = dict(Counter(report.reached) + result.reached)
-        if self.statistics is not None:
-            hypothesis_stats.merge(self.statistics, result.stats)
+        if result.stats:
+            self.events.emit(SliceEnded(name, result.stats))
         for error in result.errors:
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
                          cls, seed, report, shrunk=error.violation.signature not in RUN.control.cut)
@@ -423,11 +420,11 @@ class Campaign:
         )
         better = self.ledger.improve(finding)
         if better is not None:  # held unshrunk until now: its files are rewritten
-            self.on_finding(better)
+            self.events.emit(FindingMade(better, tuple(self.reports.values())))
         elif self.ledger.add(finding):
             self.found.append(finding)
             report.findings.append(finding)
-            self.on_finding(finding)
+            self.events.emit(FindingMade(finding, tuple(self.reports.values())))
             if self.until is not None and self.until(finding):
                 self.stopped = self.stopped or "until"
 

@@ -188,6 +188,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, target_version: str) -> int:
+    from harness.events import RunEnded, Stream
     from harness.ledger import RUN
     from harness.machines import MACHINES
     from harness.observe import FILE as OBSERVED
@@ -222,17 +223,16 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     observer = Observer(run_dir / OBSERVED) if args.observe else None
     with captured_output(str(log_path)) as console, _stop_on_signals():
         status = Status(console, args.minutes)
+        events = Stream([reporter, status, *([observer] if observer else [])])
         if workers > 1:
             result = _run_workers(args, names, workers, cache_dir, str(log_path), target_version,
-                                  reporter, status, observer)
+                                  reporter, status, events, observer)
         else:
             with observer or contextlib.nullcontext():
-                result = _run_here(args, names, reporter, status, target_version)
+                result = _run_here(args, names, events, status, target_version)
         status.done()
-    for finding in result.findings if observer else ():
-        observer.finding(finding)  # type: ignore[union-attr]
-    findings_md = reporter.finish(result)
-    print(summary_line(result, findings_md))
+    events.emit(RunEnded(result))
+    print(summary_line(result, reporter.findings_md))
     RUN.reset()
     if result.stopped in ("SIGTERM", "SIGINT"):
         print(f"interrupted ({result.stopped}): {len(result.findings)} finding(s) kept", file=sys.stderr)
@@ -244,24 +244,20 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     return 1 if any(f.violation.severity in ("P0", "P1") for f in result.findings) else 0
 
 
-def _run_here(args: argparse.Namespace, names: list[str], reporter: Any, status: Status,
+def _run_here(args: argparse.Namespace, names: list[str], events: Any, status: Status,
               target_version: str) -> Any:
     """One process: the campaign runs here (with a shared Redis, its findings are claimed
     there, so other hosts running the same command report each defect once)."""
     from harness.campaign import Campaign
-    from harness.ledger import RUN, Ledger
+    from harness.ledger import Ledger
     from harness.workers import RedisClaims
 
     url = os.environ.get("FUZZ_REDIS_URL")
     claims = RedisClaims(url, _run_key(args, target_version)) if url else None
     campaign = Campaign(names, profile=profiles.use_profile(args.profile), seed=args.seed,
                         examples=args.examples, minutes=args.minutes, explain=args.explain,
-                        ledger=Ledger(claims, owner=f"{socket.gethostname()}-{os.getpid()}"))
-    reporter.attach(campaign)
-    status.counts = lambda: (campaign.current or "-", RUN.examples, RUN.steps, len(campaign.found))
-    campaign.progress = status.tick
-    campaign.on_finding = status.wrap_finding(campaign.on_finding)
-    campaign.on_turn = status.wrap_turn(campaign.on_turn)
+                        ledger=Ledger(claims, owner=f"{socket.gethostname()}-{os.getpid()}"),
+                        events=events)
     try:
         return campaign.run()
     except Exception as exc:  # a harness failure: what was found is kept, the traceback logged
@@ -275,7 +271,7 @@ def _run_here(args: argparse.Namespace, names: list[str], reporter: Any, status:
 
 def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache_dir: str,
                  log_path: str, target_version: str, reporter: Any, status: Status,
-                 observer: Any = None) -> Any:
+                 events: Any, observer: Any = None) -> Any:
     """N processes, one set of findings: the main process reports, the workers fuzz."""
     import time
 
@@ -289,23 +285,12 @@ def _run_workers(args: argparse.Namespace, names: list[str], workers: int, cache
                 os.environ.get("FUZZ_REDIS_URL"), key, str(reporter.folder.path / ".claims.sqlite"),
                 str(observer.path) if observer else None)
             for i in range(workers)]
-    seen: dict[str, Any] = {"machines": [], "live": (0, 0)}
-    status.counts = lambda: ("all", *seen["live"], status.found)
-    reporter.machines = lambda: seen["machines"]
-    finding = status.wrap_finding(reporter.finding)
-
-    def turn(machines: list[Any]) -> None:
-        seen["machines"] = machines
-        reporter.folder.write_findings(machines)
-        status.tick()
-
+    status.live = ("all", 0, 0)
     started = time.monotonic()
     machines, findings, stopped = run_workers(
-        jobs, on_finding=finding, on_turn=turn,
+        jobs, emit=events.emit,
         interrupted=lambda: (status.tick(), RUN.control.interrupted)[1],
-        on_progress=lambda cases, steps: seen.update(live=(cases, steps)),
         on_error=lambda message: status.say(f"  ! {message}"))
-    reporter.folder.update(findings)  # their final hit counts, all workers added up
     return CampaignResult(machines=machines, findings=findings, seconds=time.monotonic() - started,
                           seed=args.seed, stopped=stopped)
 
@@ -317,7 +302,8 @@ def _run_key(args: argparse.Namespace, target_version: str) -> str:
 
 
 class Status:
-    """Progress while a run fuzzes: a status line redrawn on a terminal, plain lines in a log."""
+    """Progress while a run fuzzes, a listener of its events: a status line redrawn on a
+    terminal (plain lines in a log), a line per finding and per machine turn."""
 
     def __init__(self, console: TextIO, minutes: float | None) -> None:
         import time
@@ -328,18 +314,29 @@ class Status:
         self.tty = console.isatty()
         self.last_plain = 0.0
         self.last_tick = 0.0
-        self.counts: Any = lambda: ("-", 0, 0, 0)  # machine, test cases, steps, findings
+        self.live: tuple[str, int, int] = ("-", 0, 0)  # machine, test cases, steps
         self.found = 0
         self.numbers: dict[Any, int] = {}  # signature -> the number printed for it
+
+    def handle(self, event: Any) -> None:
+        from harness.events import FindingMade, Progress, TurnEnded
+
+        if isinstance(event, FindingMade):
+            self._finding(event.finding)
+        elif isinstance(event, TurnEnded):
+            self._turn(event.report)
+        elif isinstance(event, Progress):
+            self.live = (event.machine, event.test_cases, event.steps)
+            self.tick()
 
     def _line(self) -> str:
         import time
 
         elapsed = time.monotonic() - self.started
         left = f", {max(0.0, self.minutes * 60 - elapsed):.0f} s left" if self.minutes else ""
-        machine, cases, steps, found = self.counts()
+        machine, cases, steps = self.live
         return (f"  [{elapsed:6.0f} s] {machine}: {cases:,} test cases, {steps:,} steps, "
-                f"{found} distinct finding(s){left}")
+                f"{self.found} distinct finding(s){left}")
 
     def tick(self) -> None:
         import time
@@ -362,33 +359,26 @@ class Status:
         self.console.write(text + "\n")
         self.console.flush()
 
-    def wrap_finding(self, inner: Any) -> Any:
+    def _finding(self, finding: Any) -> None:
         from harness.violation import signature_text
 
-        def on_finding(finding: Any) -> None:
-            inner(finding)
-            number = self.numbers.get(finding.signature)
-            if number is not None:  # news of one already printed: it is shrunk now
-                self.say(f"  ~ finding #{number} shrunk: {signature_text(finding.signature)}")
-                return
-            self.found += 1
-            self.numbers[finding.signature] = self.found
-            shrunk = "" if finding.shrunk else " (not shrunk yet)"
-            self.say(f"  + finding #{self.found} [{finding.violation.severity}] "
-                     f"{signature_text(finding.signature)}{shrunk}")
+        number = self.numbers.get(finding.signature)
+        if number is not None:  # news of one already printed: it is shrunk now
+            self.say(f"  ~ finding #{number} shrunk: {signature_text(finding.signature)}")
+            return
+        self.found += 1
+        self.numbers[finding.signature] = self.found
+        shrunk = "" if finding.shrunk else " (not shrunk yet)"
+        self.say(f"  + finding #{self.found} [{finding.violation.severity}] "
+                 f"{signature_text(finding.signature)}{shrunk}")
 
-        return on_finding
-
-    def wrap_turn(self, inner: Any) -> Any:
-        def on_turn(report: Any) -> None:
-            inner(report)
-            share = f" of {report.budget_seconds:.0f} s" if report.budget_seconds else ""
-            self.say(f"  {report.cls_name:<18} turn {report.turns}: {report.examples:>5} examples "
-                     f"{report.test_calls:>6} test cases "
-                     f"{report.steps:>6} steps {report.seconds:6.1f} s{share}, "
-                     f"{len(report.findings)} finding(s)")
-
-        return on_turn
+    def _turn(self, report: Any) -> None:
+        share = f" of {report.budget_seconds:.0f} s" if report.budget_seconds else ""
+        self.say(f"  {report.cls_name:<18} turn {report.turns}: {report.examples:>5} examples "
+                 f"{report.test_calls:>6} test cases "
+                 f"{report.steps:>6} steps {report.seconds:6.1f} s{share}, "
+                 f"{len(report.findings)} finding(s)")
+        self.tick()
 
     def done(self) -> None:
         if self.tty:

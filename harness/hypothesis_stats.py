@@ -9,8 +9,21 @@ from typing import Any
 from hypothesis import Phase
 from hypothesis.statistics import describe_statistics
 
+from harness.events import Event, SliceEnded
+
 KEPT = ("status", "runtime", "drawtime", "events")  # what the description reads of a test case
 PHASES = [f"{p.name}-phase" for p in Phase]  # Hypothesis's order: failures count up along it
+
+
+class Statistics:
+    """A listener adding up the statistics of every Hypothesis run of a campaign."""
+
+    def __init__(self) -> None:
+        self.merged: dict[str, Any] = {}
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, SliceEnded):
+            merge(self.merged, event.statistics)
 
 
 def merge(into: dict[str, Any], stats: dict[str, Any]) -> None:

@@ -16,13 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.events import Event, RunEnded
 from harness.ledger import Finding
 
 FILE = "observed.jsonl"
 
 
 class Observer:
-    """Appends observations to `path` while entered (in the process that enters it)."""
+    """Appends observations to `path`: Hypothesis's test cases while entered (in the process
+    that enters it), and the findings when the run ends (a listener of its events)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -44,6 +46,12 @@ class Observer:
         from hypothesis.strategies._internal.utils import to_jsonable
 
         self._append(to_jsonable(observation, avoid_realization=False))
+
+    def handle(self, event: Event) -> None:
+        """A listener of the run: when it ends, one record per finding, as it ended."""
+        if isinstance(event, RunEnded):
+            for finding in event.result.findings:
+                self.finding(finding)
 
     def finding(self, finding: Finding) -> None:
         """A distinct finding, as an `info` record of the machine's property."""

@@ -6,45 +6,51 @@ found in CI and one found by the main job produce the same reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.campaign import Campaign, CampaignResult, MachineReport
-from harness.ledger import Finding
+from harness.campaign import CampaignResult, MachineReport
+from harness.events import Event, FindingMade, RunEnded, TurnEnded
 from harness.reports.console import render_row
 from harness.reports.folder import RunFolder, run_name
 
 
 class Reporter:
-    """Writes each finding the moment the campaign records it, and findings.md after every
-    finding and every machine turn; `folder` is created on the first write."""
+    """The run folder as a listener of the run's events: each finding written the moment it
+    is made, findings.md after every finding and every machine turn, and once more, whole,
+    when the run ends (`findings_md`; with `empty_report` False, only if it found anything);
+    `folder` is created on the first write."""
 
     def __init__(self, reports_dir: str | Path, *, target: str, target_version: str, face: str,
                  seed: int | None, machines: Sequence[str], profile: str = "",
-                 budget_minutes: float | None = None, name: str | None = None) -> None:
+                 budget_minutes: float | None = None, name: str | None = None,
+                 empty_report: bool = True) -> None:
         self.folder = RunFolder(
             reports_dir, name or run_name(target, seed, machines), target=target,
             target_version=target_version, face=face, seed=seed, profile=profile,
             budget_minutes=budget_minutes,
         )
-        self.machines: Callable[[], list[MachineReport]] = list  # what the run did so far
+        self.machines: list[MachineReport] = []  # what the run did so far
+        self.findings_md: Path | None = None
+        self.empty_report = empty_report
 
-    def attach(self, campaign: Campaign) -> Campaign:
-        campaign.on_finding = self.finding
-        campaign.on_turn = self.turn
-        self.machines = lambda: list(campaign.reports.values())
-        return campaign
-
-    def finding(self, finding: Finding) -> None:
-        self.folder.add(finding)
-        self.folder.write_findings(self.machines())
-
-    def turn(self, report: MachineReport) -> None:
-        self.folder.write_findings(self.machines())
+    def handle(self, event: Event) -> None:
+        if isinstance(event, FindingMade):
+            self.machines = list(event.machines)
+            self.folder.add(event.finding)
+            self.folder.write_findings(self.machines)
+        elif isinstance(event, TurnEnded):
+            self.machines = list(event.machines)
+            self.folder.write_findings(self.machines)
+        elif isinstance(event, RunEnded) and (self.empty_report or self.folder.rows):
+            self.finish(event.result)
 
     def finish(self, result: CampaignResult) -> Path:
-        return self.folder.write_findings(result.machines, stopped=result.stopped)
+        """findings.md as the run ended: every finding's final hits, every machine's work."""
+        self.folder.update(result.findings)
+        self.findings_md = self.folder.write_findings(result.machines, stopped=result.stopped)
+        return self.findings_md
 
     def failure_text(self) -> str:
         """Every finding of the run as the console shows it, then where findings.md and

@@ -9,12 +9,16 @@ those it reported and naming those another machine of the session reported.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import settings
 
 from harness import hypothesis_stats
 from harness.campaign import Campaign
 from harness.config import CONFIG
+from harness.events import RunEnded, Stream
+from harness.hypothesis_stats import Statistics
 from harness.ledger import Ledger
 from harness.machines import MACHINES
 from harness.observe import FILE as OBSERVED
@@ -35,24 +39,20 @@ class Findings(AssertionError):
 @pytest.mark.parametrize("name", ORDER)
 def test_invariants_hold(name: str, fuzz_seed: int, fuzz_target_version: str, request: pytest.FixtureRequest) -> None:
     reporter = Reporter(CONFIG.reports_dir, target=CONFIG.target, target_version=fuzz_target_version,
-                        face=CONFIG.face, seed=fuzz_seed, machines=[name], profile=CONFIG.profile)
+                        face=CONFIG.face, seed=fuzz_seed, machines=[name], profile=CONFIG.profile,
+                        empty_report=bool(CONFIG.observe))
+    statistics = Statistics()
+    observer = Observer(reporter.folder.make() / OBSERVED) if CONFIG.observe else None
+    events = Stream([reporter, statistics, *([observer] if observer else [])])
     ledger = Ledger(SqliteClaims(CONFIG.claims_path), owner=request.node.nodeid)
-    campaign = reporter.attach(Campaign([name], profile=settings(), seed=fuzz_seed, ledger=ledger,
-                                        statistics=True))
-    if CONFIG.observe:
-        with Observer(reporter.folder.make() / OBSERVED) as observer:
-            result = campaign.run()
-        for finding in result.findings:
-            observer.finding(finding)
-        reporter.finish(result)
-    else:
+    campaign = Campaign([name], profile=settings(), seed=fuzz_seed, ledger=ledger, events=events)
+    with observer or contextlib.nullcontext():
         result = campaign.run()
+    events.emit(RunEnded(result))
     # what Hypothesis's plugin prints under --hypothesis-show-statistics (and puts in JUnit)
-    request.node.hypothesis_statistics = hypothesis_stats.describe(campaign.statistics or {}, request.node.nodeid)
+    request.node.hypothesis_statistics = hypothesis_stats.describe(statistics.merged, request.node.nodeid)
     own = {f.signature for f in result.findings}
     elsewhere = sorted(ledger.met - own)
-    if result.findings:
-        reporter.finish(result)
     if result.findings or elsewhere:
         text = f"{len(result.findings)} distinct finding(s) on {CONFIG.target}\n"
         if result.findings:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.campaign import Campaign, CampaignResult, MachineReport
+from harness.events import Event, FindingMade, Progress, Stream, TurnEnded
 from harness.ledger import Finding, Ledger
 from harness.observe import Observer
 from harness.violation import DefectKey, Signature
@@ -170,10 +171,7 @@ def _worker(job: Job, out: Any) -> None:
     campaign = Campaign(
         list(job.names), profile=profile, seed=job.seed, examples=job.examples, minutes=job.minutes,
         explain=job.explain, worker=job.index, workers=job.workers,
-        ledger=Ledger(claims, owner=f"worker-{job.index}"),
-        on_finding=lambda finding: send("finding", finding),
-        on_turn=lambda report: send("turn", report),
-        progress=lambda: send("progress", (RUN.examples, RUN.steps)),
+        ledger=Ledger(claims, owner=f"worker-{job.index}"), events=Stream([_Forward(send)]),
     )
     try:
         with Observer(job.observed) if job.observed else contextlib.nullcontext():
@@ -183,8 +181,24 @@ def _worker(job: Job, out: Any) -> None:
         raise
 
 
+class _Forward:
+    """A worker's listener: its findings, turns and progress go to the main process, which
+    emits them, with every worker's work added up, to the run's own listeners."""
+
+    def __init__(self, send: Callable[[str, Any], None]) -> None:
+        self.send = send
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, FindingMade):  # the main process knows all workers' machines
+            self.send("event", FindingMade(event.finding, ()))
+        elif isinstance(event, TurnEnded):
+            self.send("event", TurnEnded(event.report, ()))
+        elif isinstance(event, Progress):
+            self.send("event", event)
+
+
 @dataclass
-class Progress:
+class Gathered:
     """What the main process knows of its workers while they run."""
 
     reports: dict[tuple[int, str], MachineReport]
@@ -213,13 +227,12 @@ class Progress:
 def run_workers(
     jobs: Sequence[Job],
     *,
-    on_finding: Callable[[Finding], None],
-    on_turn: Callable[[list[MachineReport]], None],
+    emit: Callable[[Event], None],
     interrupted: Callable[[], str | None],
-    on_progress: Callable[[int, int], None] = lambda cases, steps: None,
     on_error: Callable[[str], None] = lambda message: None,
 ) -> tuple[list[MachineReport], list[Finding], str | None]:
-    """Start one process per job, gather what they find until all are done (or stopped)."""
+    """Start one process per job, gather what they find until all are done (or stopped),
+    emitting the workers' events as the run's: every machine's work added up over them."""
     ctx = multiprocessing.get_context("spawn")
     names = list(jobs[0].names)
     claims = claims_for(jobs[0].redis_url, jobs[0].run_key, jobs[0].claims_path)
@@ -228,7 +241,7 @@ def run_workers(
              for job in jobs]
     for proc in procs:
         proc.start()
-    progress = Progress({}, [], {})
+    progress = Gathered({}, [], {})
     live: dict[int, tuple[int, int]] = {}
     errors: list[str] = []
     stopped = None
@@ -245,21 +258,24 @@ def run_workers(
                 if all(not p.is_alive() for p in procs):
                     break
                 continue
-            if kind == "finding":  # new, or news of one held unshrunk (it replaces it)
-                at = next((i for i, f in enumerate(progress.findings) if f.signature == payload.signature),
+            if kind == "event" and isinstance(payload, FindingMade):
+                # new, or news of one held unshrunk (it replaces it)
+                found = payload.finding
+                at = next((i for i, f in enumerate(progress.findings) if f.signature == found.signature),
                           len(progress.findings))
-                progress.findings[at:at + 1] = [payload]
-                on_finding(payload)
+                progress.findings[at:at + 1] = [found]
+                emit(FindingMade(found, tuple(progress.machines(names))))
+            elif kind == "event" and isinstance(payload, TurnEnded):
+                progress.reports[(index, payload.report.machine)] = payload.report
+                merged = progress.machines(names)
+                emit(TurnEnded(next(m for m in merged if m.machine == payload.report.machine), tuple(merged)))
+            elif kind == "event" and isinstance(payload, Progress):  # so far, per worker
+                live[index] = payload.test_cases, payload.steps
+                emit(Progress("all", sum(c for c, _ in live.values()), sum(s for _, s in live.values())))
             elif kind == "error":  # a harness failure in a worker: the run is not whole
                 errors.append(f"worker {index} {payload}")
                 on_error(errors[-1])
-            elif kind == "progress":  # test cases and steps so far, per worker
-                live[index] = payload
-                on_progress(sum(c for c, _ in live.values()), sum(s for _, s in live.values()))
-            elif kind == "turn":
-                progress.reports[(index, payload.machine)] = payload
-                on_turn(progress.machines(names))
-            else:
+            elif kind == "done":
                 progress.results[index] = payload
                 for report in payload.machines:
                     progress.reports[(index, report.machine)] = report

@@ -13,6 +13,7 @@ import pytest
 from harness import profiles
 from harness.campaign import Campaign
 from harness.config import CONFIG
+from harness.events import Stream
 from harness.replay import replay_trace
 from harness.reporting import Reporter
 from harness.reports.trace import load
@@ -33,7 +34,8 @@ def three_runs(tmp_path_factory: pytest.TempPathFactory) -> list:
             reporter = Reporter(tmp_path_factory.mktemp(f"run{n}"), target=CONFIG.target,
                                 target_version="reference-1", face="inproc", seed=0,
                                 machines=["webhook"], profile="ci", name="run")
-            campaign = reporter.attach(Campaign(["webhook"], profile=profiles.use_profile("ci"), seed=0))
+            campaign = Campaign(["webhook"], profile=profiles.use_profile("ci"), seed=0,
+                                events=Stream([reporter]))
             result = campaign.run()
             reporter.finish(result)
             runs.append((result, reporter.folder.path))

@@ -11,6 +11,7 @@ from harness import campaign, profiles
 from harness import saved as saved_module
 from harness.campaign import Campaign, run_campaign, slice_seed
 from harness.config import CONFIG
+from harness.events import FindingMade, On, Stream
 from harness.ledger import RUN
 
 
@@ -107,7 +108,8 @@ def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pyt
     base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
     run = Campaign(["webhook"], profile=base, seed=0, minutes=0.4)
     first: dict = {}
-    run.on_finding = lambda f: first.setdefault(f.signature, (f.shrunk, len(f.trace["steps"])))
+    run.events.add(On(FindingMade, lambda e: first.setdefault(e.finding.signature,
+                                                              (e.finding.shrunk, len(e.finding.trace["steps"])))))
     result = run.run()
     cut = [s for s, (shrunk, _) in first.items() if not shrunk]
     assert cut, first  # the turns' shrinks were all cut short...
@@ -296,8 +298,8 @@ def test_a_cut_finding_whose_example_passed_another_is_finished_with_that_one_kn
     db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
     base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
     first: dict = {}
-    run = Campaign(["toy"], profile=base, seed=0, minutes=0.1,
-                   on_finding=lambda found: first.setdefault(found.signature[0], found.shrunk))
+    run = Campaign(["toy"], profile=base, seed=0, minutes=0.1, events=Stream([On(
+        FindingMade, lambda e: first.setdefault(e.finding.signature[0], e.finding.shrunk))]))
     result = run.run()
     assert first == {"I1": False, "I2": False}  # both found, neither shrunk in the turns
     held = {found.signature[0]: found for found in result.findings}

@@ -16,6 +16,7 @@ from hypothesis import settings
 from harness import profiles
 from harness.campaign import Campaign
 from harness.config import CONFIG
+from harness.events import Stream
 from harness.reporting import Reporter
 from harness.reports.trace import load
 
@@ -37,7 +38,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         reports = tmp_path_factory.mktemp("reports")
         reporter = Reporter(reports, target=CONFIG.target, target_version="reference-1", face="inproc",
                             seed=1, machines=["webhook"], profile="ci")
-        campaign = reporter.attach(Campaign(["webhook"], profile=settings.get_profile("ci"), seed=1))
+        campaign = Campaign(["webhook"], profile=settings.get_profile("ci"), seed=1, events=Stream([reporter]))
         reporter.finish(campaign.run())
         return reporter.folder.path
     finally:
