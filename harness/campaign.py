@@ -368,9 +368,10 @@ class Campaign:
             self._slice(name, reshrink_settings(base, self.saved.only(cut)), report)
             met = set(RUN.control.cut) | set(RUN.control.capped)  # shrunk ones are held shrunk
             for signature in cut:
-                if self.stopped or RUN.control.shrinks_over() or signature in met \
-                        or self.ledger.findings[signature].shrunk:
-                    continue
+                until = RUN.control.shrink_until
+                if self.stopped or (until is not None and time.monotonic() > until) \
+                        or signature in met or self.ledger.findings[signature].shrunk:
+                    continue  # no shrink may begin now, or this one was met
                 self._slice(name, reshrink_settings(base, self.saved.only([signature])), report,
                             finishing=signature)
         finally:

@@ -227,18 +227,21 @@ class Control:
 
     def shrink_must_stop(self, signature: Signature | None, started: float) -> bool:
         """A shrink gives up what it has (the smallest failing example so far) once the run is
-        interrupted or over, or its turn's shrink time is spent (`cut`: not shrunk, and
-        shrunk later), or, in a timed run, once it has had its own time (`capped`: shrunk as
-        far as its budget went). A shrink the turn `defer`s stops at once (cut: its defect's
-        steps are shown by another place, shrunk). A turn's deadline itself only ends
-        generation."""
+        interrupted or over (`cut`: shrunk later, if time allows), or, in a timed run, once
+        it has had its own time (`capped`: shrunk as far as its budget went). The turn's
+        shrink time only decides whether a shrink begins: one begun in it runs to its own
+        time, never past the turn's cap, so no begun shrink is thrown away half done; one
+        due after it is cut before it begins (and so is one the turn `defer`s: its defect's
+        steps are shown by another place, shrunk). A turn's deadline only ends generation."""
         now = time.monotonic()
         if signature is not None and self.defer is not None and self.defer(signature):
             self.cut.add(signature)
             return True
         if self.shrink_until is None and self.shrink_window is not None:  # the turn's first shrink
             self.shrink_until = min(now + self.shrink_window, self.shrink_cap or float("inf"))
-        if self.interrupted or any(t is not None and now > t for t in (self.end, self.shrink_until)):
+        late = self.shrink_until is not None and now > self.shrink_until \
+            and (started > self.shrink_until or self.shrink_seconds is None)
+        if self.interrupted or late or any(t is not None and now > t for t in (self.end, self.shrink_cap)):
             if signature is not None:
                 self.cut.add(signature)
             return True

@@ -155,7 +155,7 @@ def test_finishing_shrinks_replays_every_saved_failure_past_those_that_pass_now(
 def test_a_timed_turn_shrinks_for_half_its_time_then_generates_past_what_it_holds(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrinks get a window of the turn from the first one's start (never past its cap); once
-    it is spent, shrinks are cut and the turn's next Hypothesis runs treat every finding as
+    it is spent, no shrink begins and the turn's next Hypothesis runs treat every finding as
     known, so generation goes deeper instead of stopping at a finding it cannot shrink now."""
     from harness import ledger as ledger_module
     from harness.ledger import Control, Finding, Ledger
@@ -176,6 +176,22 @@ def test_a_timed_turn_shrinks_for_half_its_time_then_generates_past_what_it_hold
     assert capped.shrink_until == 105.0
     deferred = Control(shrink_window=10.0, defer=lambda signature: True)
     assert deferred.shrink_must_stop(first, started=100.0) and deferred.shrink_until is None
+    # a timed turn gives each shrink its own time: one begun in the window runs on past it,
+    # never past the turn's cap; one due after the window is cut before it begins
+    second = Violation("I2", "twice", "x:y", kind="dup").signature
+    timed = Control(shrink_window=10.0, shrink_cap=130.0, shrink_seconds=20.0)
+    clock[0] = 100.0
+    assert not timed.shrink_must_stop(first, started=100.0) and timed.shrink_until == 110.0
+    clock[0] = 115.0
+    assert not timed.shrink_must_stop(first, started=100.0)  # past the window, not its time
+    assert timed.shrink_must_stop(second, started=115.0) and timed.cut == {second}
+    clock[0] = 121.0
+    assert timed.shrink_must_stop(first, started=100.0) and timed.capped == {first}
+    late = Control(shrink_window=10.0, shrink_cap=112.0, shrink_seconds=20.0)
+    clock[0] = 100.0
+    late.shrink_must_stop(first, started=100.0)
+    clock[0] = 112.5
+    assert late.shrink_must_stop(first, started=100.0) and late.cut == {first}  # the turn's cap
 
     ledger = Ledger()
     violation = Violation("I1", "twice", "x:y", kind="dup")
