@@ -76,25 +76,32 @@ def test_slice_seeds_are_stable_and_distinct() -> None:
     assert len({slice_seed(s, m, t) for s in (0, 1) for m in ("a", "b") for t in (0, 1)}) == 8
 
 
-def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    """Every shrink of the turns is cut short; the last part of the budget replays the saved
-    failures and shrinks each cut finding to its minimum (no-dedupe: 5 steps)."""
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
+def _cut_every_shrink_but_the_finishing_ones(monkeypatch: pytest.MonkeyPatch):
+    """Every shrink of the turns is cut at once; those of the run's finishing part run as
+    usual. Returns the real `Control.shrinks_over`."""
     from harness.ledger import Control
 
-    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
-    monkeypatch.setattr(campaign, "RESHRINK_SHARE", 0.5)
-    real = Control.shrink_must_stop
+    real_stop, real_over = Control.shrink_must_stop, Control.shrinks_over
 
     def cut_unless_finishing(self: Control, signature, started: float) -> bool:
         if not self.reshrink:
             if signature is not None:
                 self.cut.add(signature)
             return True
-        return real(self, signature, started)
+        return real_stop(self, signature, started)
 
     monkeypatch.setattr(Control, "shrink_must_stop", cut_unless_finishing)
+    return real_over
+
+
+def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Every shrink of the turns is cut short; the last part of the budget replays the saved
+    failures and shrinks each cut finding to its minimum (no-dedupe: 5 steps)."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
+    monkeypatch.setattr(campaign, "RESHRINK_SHARE", 0.5)
+    _cut_every_shrink_but_the_finishing_ones(monkeypatch)
     views: list[tuple[int, int, int]] = []  # (findings finished, failures replayed, saved)
     real_fetch = saved_module._Only.fetch
 
@@ -300,16 +307,7 @@ def test_a_cut_finding_whose_example_passed_another_is_finished_with_that_one_kn
 
     toy = _toy_machine()
     monkeypatch.setitem(campaign.MACHINES, "toy", toy)
-    real_stop, real_over = Control.shrink_must_stop, Control.shrinks_over
-
-    def cut_unless_finishing(self: Control, signature, started: float) -> bool:
-        if not self.reshrink:
-            if signature is not None:
-                self.cut.add(signature)
-            return True
-        return real_stop(self, signature, started)
-
-    monkeypatch.setattr(Control, "shrink_must_stop", cut_unless_finishing)
+    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
     monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
     db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
     base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
