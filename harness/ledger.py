@@ -208,17 +208,18 @@ class Control:
         """Raise StopFuzzing when the run was interrupted or the turn's time is up, unless a
         new finding is being shrunk: that one is finished (`shrink_must_stop` cuts it short),
         reported and kept, then the turn ends."""
-        if self.pending:
-            pass
-        elif self.interrupted:
-            raise StopFuzzing(self.interrupted)
-        elif self.deadline is not None and time.monotonic() > self.deadline:
-            raise StopFuzzing("time")
+        if not self.pending and self.generation_over():
+            raise StopFuzzing(self.interrupted or "time")
         if self.progress is not None:
             now = time.monotonic()
             if now - self._last >= self.interval:
                 self._last = now
                 self.progress()
+
+    def generation_over(self) -> bool:
+        """No new example may begin: the run was interrupted or the turn's time is up. (A
+        Hypothesis run that has failed goes on generating for a while: this stops it too.)"""
+        return bool(self.interrupted) or (self.deadline is not None and time.monotonic() > self.deadline)
 
     def shrinks_over(self) -> bool:
         """The turn's shrink time is spent: what it still finds waits for a later turn."""

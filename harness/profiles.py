@@ -150,9 +150,13 @@ def bound_search_after_failure(calls: int) -> None:
     original = getattr(cls.should_generate_more, "__wrapped__", cls.should_generate_more)
 
     def should_generate_more(self: Any) -> bool:
+        from harness.ledger import RUN
+
         first = getattr(self, "first_bug_found_at", None)
         if first is not None:
-            if self.call_count - first >= calls:
+            # the examples after a failure run with the failure's shrink pending, when the
+            # turn's clock no longer stops a step (Control.check): stop them at the clock too
+            if self.call_count - first >= calls or RUN.control.generation_over():
                 return False
             self.first_bug_found_time = engine.time.monotonic()  # never "ten seconds ago"
         return original(self)

@@ -320,3 +320,39 @@ def test_a_cut_finding_whose_example_passed_another_is_finished_with_that_one_kn
     assert held["I1"].shrunk and [s["rule"] for s in held["I1"].trace["steps"]] == ["x"]
     assert held["I2"].shrunk and [s["rule"] for s in held["I2"].trace["steps"]] == ["x", "f"]
     assert result.machines[0].turns == 2  # one generating, one finishing both
+
+
+@pytest.mark.parametrize("stop", ["none", "deadline", "interrupted"])
+def test_a_failed_hypothesis_run_generates_no_example_past_the_turns_clock(
+    monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    """After its first failure Hypothesis generates up to AFTER_FAILURE_CALLS more examples,
+    with that failure's shrink pending, so Control.check lets every step run: on a slow
+    machine (Ralph: ~20 s an example) those ran minutes past the turn. A spent clock, or a
+    signal, now ends that search at once."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    monkeypatch.setitem(profiles.SHRINK, "calls", 1)
+    if stop == "deadline":
+        monkeypatch.setattr(RUN.control, "deadline", time.monotonic() - 1)
+    elif stop == "interrupted":
+        monkeypatch.setattr(RUN.control, "interrupted", "SIGTERM")
+    calls: list[int] = []
+
+    @settings(database=None, derandomize=True, max_examples=100, report_multiple_bugs=True,
+              phases=[Phase.generate, Phase.shrink])
+    @given(st.integers())
+    def fails_past_zero(x: int) -> None:  # zero first (Hypothesis stops at once if it fails)
+        calls.append(x)
+        assert x == 0
+
+    with pytest.raises(AssertionError):
+        fails_past_zero()
+    first = next(i for i, x in enumerate(calls) if x != 0)
+    # after the first failure: the shrinker's re-run and its one call, and the final replay
+    later = len(calls) - first - 1
+    if stop == "none":
+        assert later >= 3 + profiles.AFTER_FAILURE_CALLS // 2  # it generated well past it
+    else:
+        assert later <= 3
