@@ -142,6 +142,7 @@ def _check_target(name: str, path: str | None) -> str:
 def _replay(args: argparse.Namespace) -> int:
     """One of three outcomes, each its own exit status: still failing (1), fixed (0), could
     not run (3: target missing, trace unreadable, a step that no longer applies)."""
+    from harness.kanboard.errors import FakeGap
     from harness.replay import COULD_NOT_RUN, EXIT_CODES, replay_trace
     from harness.reports.trace import TraceError, load
     from harness.steps import StepError
@@ -174,6 +175,8 @@ def _replay(args: argparse.Namespace) -> int:
         result = replay_trace(trace, target=name, agentleeops_path=path, face=face)
     except (StepError, KeyError, TypeError, ValueError) as error:
         return could_not(f"a step of {args.trace} does not apply to {name}: {error}")
+    except FakeGap as error:
+        return could_not(f"{error}: the trace cannot be judged here")
     for number, text in enumerate(result.texts, start=1):
         print(f"{number:3}. {text}")
     where = f"{name} {version}".strip()

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.invariants import all_checkers
 from harness.invariants.base import shared_reads
-from harness.steps import Step, apply
+from harness.steps import Step, apply_modelled
 from harness.violation import Violation, defect_of
 from harness.world import World
 
@@ -69,7 +69,7 @@ def replay_trace(
             with shared_reads():
                 for checker in checkers:
                     checker.before_step(world)
-            texts.append(apply(world, Step(raw["rule"], raw.get("args", {}))).text)
+            texts.append(apply_modelled(world, Step(raw["rule"], raw.get("args", {}))).text)
             with shared_reads():
                 found = [v for checker in checkers for v in checker.check(world)]
             for violation in found:

@@ -18,6 +18,7 @@ import time_machine
 from harness import tricks
 from harness.journal import ENTRY, HUMAN, HUMAN_ACTOR, NOTE, STEP, TRICK, acting_as, current_actor
 from harness.kanboard import HumanRefused
+from harness.kanboard.errors import FakeGap, NotModelled
 from harness.snapshot import file_state
 from harness.world import World
 from targets.base import WebhookRequest
@@ -82,6 +83,19 @@ def apply(world: World, step: Step) -> Applied:
     except HumanRefused as exc:  # Kanboard's own UI refuses this mis-click: nothing happens
         applied = Applied(f"{step.rule} refused by Kanboard ({exc})")
     world.journal.record(NOTE, {"text": applied.text, "step_seq": event.seq})
+    return applied
+
+
+def apply_modelled(world: World, step: Step) -> Applied:
+    """Apply one step, as long as every call it made is one the fake models: one it does
+    not (NotModelled, which the target cannot catch, or a gap it swallowed) is FakeGap."""
+    try:
+        applied = apply(world, step)
+    except NotModelled:
+        applied = None
+    if world.kanboard.gaps:
+        raise FakeGap(f"the fake Kanboard does not model {world.kanboard.gaps[0]}")
+    assert applied is not None
     return applied
 
 

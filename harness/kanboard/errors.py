@@ -10,6 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 
+class NotModelled(BaseException):  # noqa: N818 - not an error answer: a gap of the fake
+    """A call real Kanboard answers in a way the fake does not model. It ends the run as a
+    harness error: a made-up answer could become a finding about the target, and a
+    BaseException passes the target's own `except Exception` to reach the harness."""
+
+
+class FakeGap(Exception):  # noqa: N818 - what the harness reports: its fake is incomplete
+    """A step made a call the fake does not model (NotModelled): the run or replay stops
+    as a harness error, naming the call, and reports nothing about the target."""
+
+
 class RpcError(Exception):
     """A JSON-RPC error object, or (http_status != 200) a failed HTTP request."""
 

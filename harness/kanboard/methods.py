@@ -16,10 +16,12 @@ from harness.kanboard import (  # noqa: F401 - imported for their @procedure reg
     links,
     metadata,
     projects,
+    search,
     subtasks,
     tags,
     tasks,
 )
+from harness.kanboard.api_names import is_kanboard_method
 from harness.kanboard.binding import Procedure, bind, find, names
 from harness.kanboard.events import Context
 
@@ -46,6 +48,8 @@ def dispatch(ctx: Context, method: Any, params: Any) -> Any:
     access (HTTP 403), execute."""
     proc = find(method, ctx.metamagik)
     if proc is None:
+        if is_kanboard_method(method):  # Kanboard answers it; the fake does not model it
+            raise errors.NotModelled(f"{method}, a Kanboard method the fake does not model")
         raise errors.method_not_found()
     if not ctx.logged_in and method in boards.USER_ONLY_PROCEDURES:
         raise errors.forbidden()

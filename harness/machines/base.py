@@ -21,7 +21,7 @@ from harness.invariants import all_checkers
 from harness.invariants.base import shared_reads
 from harness.ledger import RUN
 from harness.scheduler import draw_from, preemptions_from
-from harness.steps import Applied, Step, apply, recorded_args
+from harness.steps import Applied, Step, apply_modelled, recorded_args
 from harness.violation import Signature, violation_error
 from harness.world import World
 
@@ -60,7 +60,7 @@ class FuzzMachine(RuleBasedStateMachine):
         with shared_reads():
             for checker in self.checkers:
                 checker.before_step(self.world)
-        applied = apply(self.world, Step(rule, live_args))
+        applied = apply_modelled(self.world, Step(rule, live_args))
         recorded = recorded_args(live_args)
         recorded.update(applied.extra)
         self.steps.append({"rule": rule, "args": recorded, "text": applied.text})
