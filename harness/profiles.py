@@ -143,7 +143,8 @@ def bound_search_after_failure(calls: int) -> None:
     """After its first failure a Hypothesis run (multi-bug mode) goes on generating for a
     while, and stops early once ten seconds have passed: a clock that makes the same seed
     find different things on a slower machine. Here it stops `calls` examples after the first
-    failure, whatever the clock (the campaign's next run goes on past what this one found)."""
+    failure, whatever the clock (the campaign's next run goes on past what this one found);
+    only a timed turn's end, or a signal, stops it sooner (Control.generation_over)."""
     from hypothesis.internal.conjecture import engine
 
     cls = engine.ConjectureRunner

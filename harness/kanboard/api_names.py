@@ -1,5 +1,5 @@
-"""Every JSON-RPC procedure real Kanboard has (its app/Api/Procedure classes, at the version
-the facts were measured against and later), by name only.
+"""Every JSON-RPC procedure real Kanboard has, by name only (its app/Api/Procedure classes in
+today's source; one newer than the measured install is a gap too, the safe side).
 
 The fake answers "Method not found" exactly where Kanboard does. A method Kanboard has but
 the fake does not model must not get that answer: the target would be judged (K1, R1) on
