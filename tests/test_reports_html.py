@@ -124,16 +124,22 @@ def _render(page: Path, shot: Path | None = None) -> tuple[str, list[str]]:
     return done.stdout, console
 
 
+def assert_renders_every_step(folder: Path) -> None:
+    """The run folder's report.html renders with no console error, every step of every trace
+    visible (both fronts' reports get this check)."""
+    dom, console = _render(folder / "report.html")
+    assert console == []
+    for path in sorted(folder.glob("trace-*.json")):
+        for step in load(path).steps:
+            assert html.escape(step["text"][:60], quote=False) in dom
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_the_browser_renders_the_report_with_every_step_and_no_console_error(run: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.html"  # the console check itself: it must see an error
     broken.write_text("<!doctype html><script>console.error('boom')</script>", encoding="utf-8")
     assert any("boom" in line for line in _render(broken)[1])
-    dom, console = _render(run / "report.html")
-    assert console == []
-    for path in sorted(run.glob("trace-*.json")):
-        for step in load(path).steps:
-            assert html.escape(step["text"][:60], quote=False) in dom
+    assert_renders_every_step(run)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "report-no-lease.png"
     _render(run / "report.html", shot)
