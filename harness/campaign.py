@@ -38,6 +38,11 @@ TURN_SHRINK_SHARE = 0.5  # of a timed turn, the most its shrinks may take: the r
 RESHRINK_SHARE = 0.1  # of a timed run's budget, kept at least to finish the cut shrinks...
 RESHRINK_MAX_SECONDS = 300.0  # ...but no more than this, unless the cut shrinks need it...
 RESHRINK_MAX_SHARE = 0.3  # ...and then never more than this share of the budget
+# why a finding a timed run cut short is still not shrunk (Finding.shrink_note)
+NOTE_CUT = "its shrink was cut short when the run's time ran out"
+NOTE_NO_TIME = "the run's time ran out before its shrink could be finished"
+NOTE_NOT_MET = ("replaying its saved failure did not fail with it again (a failure that hangs on more "
+                "than the steps, such as timing): replay its trace to see whether it still fails")
 
 
 @dataclass
@@ -349,33 +354,50 @@ class Campaign:
                     break
         finally:
             RUN.control.deadline = RUN.control.shrink_until = RUN.control.end = None
-            RUN.control.shrink_seconds = RUN.control.defer = None
+            RUN.control.shrink_seconds = RUN.control.defer = RUN.control.finishing = None
             RUN.control.shrink_window = RUN.control.shrink_cap = None
             report.seconds += time.monotonic() - start
             self.events.emit(TurnEnded(report, tuple(self.reports.values())))
 
     def _reshrink(self, name: str, base: settings, report: MachineReport) -> None:
         """Finish the shrinks of this machine's findings that a turn cut short: Hypothesis
-        replays their saved failures (each cut finding's example was saved when found, and
-        each better one as its shrink went) and shrinks them on; read-only, so that one that
-        passes now is not deleted. A saved failure passed the findings known when it was
-        found; one of those that is findable now may fail it first and take its replay, so a
-        finding no replay met is finished alone, every other finding known."""
-        cut = self._unshrunk(name, deferred=RUN.control.defer is None)
+        replays each one's saved failure (saved when found, and each better one as its shrink
+        went), read-only so that one that passes now is not deleted, and shrinks it on. Each is
+        finished alone, every other finding known, so no other one can fail its example first;
+        a new one met meanwhile waits its own turn in this pass. In a finishing turn each gets
+        an equal part of the time the ones before it left. A finding left unshrunk is told why
+        (`Finding.shrink_note`)."""
         assert self.saved is not None
+        finishing = RUN.control.shrink_until is not None and RUN.control.shrink_window is None
+        deferred = RUN.control.defer is None
+        tried: set[Signature] = set()
         RUN.control.reshrink = True
         try:
-            self._slice(name, reshrink_settings(base, self.saved.only(cut)), report)
-            met = set(RUN.control.cut) | set(RUN.control.capped)  # shrunk ones are held shrunk
-            for signature in cut:
+            while todo := [s for s in self._unshrunk(name, deferred=deferred) if s not in tried]:
+                signature = todo[0]
+                tried.add(signature)
+                held = self.ledger.findings[signature]
                 until = RUN.control.shrink_until
-                if self.stopped or (until is not None and time.monotonic() > until) \
-                        or signature in met or self.ledger.findings[signature].shrunk:
-                    continue  # no shrink may begin now, or this one was met
+                now = time.monotonic()
+                if self.stopped or RUN.control.shrinks_over() or (until is not None and now > until):
+                    if finishing:
+                        self._note(held, NOTE_NO_TIME)
+                    continue  # no shrink may begin now
+                if finishing and until is not None:
+                    RUN.control.shrink_seconds = max(SHRINK_SECONDS_MIN, (until - now) / len(todo))
                 self._slice(name, reshrink_settings(base, self.saved.only([signature])), report,
                             finishing=signature)
+                if finishing and not held.shrunk:
+                    met = signature in RUN.control.cut or signature in RUN.control.capped
+                    self._note(held, NOTE_CUT if met else NOTE_NOT_MET)
         finally:
             RUN.control.reshrink = False
+
+    def _note(self, finding: Finding, note: str) -> None:
+        """Say why a finding is still not shrunk (the report and console show it)."""
+        if finding.shrink_note != note:
+            finding.shrink_note = note
+            self.events.emit(FindingMade(finding, tuple(self.reports.values())))
 
     def _slice(self, name: str, profile: settings, report: MachineReport, *,
                suppress: bool = True, finishing: Signature | None = None) -> tuple[int, bool]:
@@ -386,6 +408,7 @@ class Campaign:
         report.slices += 1
         self.ledger.freeze(suppress=suppress, defer=RUN.control.defer is not None,
                            hold=RUN.control.shrinks_over(), finishing=finishing)
+        RUN.control.finishing = finishing
         result = run_slice(cls, profile, seed)
         report.examples += result.generated
         report.test_calls += result.calls

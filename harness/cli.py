@@ -366,8 +366,9 @@ class Status:
         from harness.violation import signature_text
 
         number = self.numbers.get(finding.signature)
-        if number is not None:  # news of one already printed: it is shrunk now
-            self.say(f"  ~ finding #{number} shrunk: {signature_text(finding.signature)}")
+        if number is not None:  # news of one already printed: shrunk now, or why it is not
+            news = "shrunk" if finding.shrunk else f"not shrunk ({finding.shrink_note})"
+            self.say(f"  ~ finding #{number} {news}: {signature_text(finding.signature)}")
             return
         self.found += 1
         self.numbers[finding.signature] = self.found

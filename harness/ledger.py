@@ -39,6 +39,7 @@ class Finding:
     seed: int | None  # the seed of the Hypothesis run that found it
     shrunk: bool = True  # False: the run was interrupted before shrinking ended
     shrink_capped: bool = False  # its shrink spent the whole call budget (maybe not minimal)
+    shrink_note: str = ""  # why it is not shrunk, when the run's finishing part knows
     hits: int = 1  # examples in which the run met it (the first included)
     found_after_examples: int = 0
     found_after_seconds: float = 0.0
@@ -194,6 +195,7 @@ class Control:
     shrink_seconds: float | None = None  # a timed run's cap on one finding's shrink
     interrupted: str | None = None  # the signal that asked the whole run to stop
     reshrink: bool = False  # replaying saved failures to finish shrinks a timed run cut short
+    finishing: Signature | None = None  # the one cut shrink this Hypothesis run finishes
     # a timed turn's test for shrinks to leave until time is spare (Ledger.shrunk_elsewhere)
     defer: Callable[[Signature], bool] | None = None
     cut: set[Signature] = field(default_factory=set)  # shrinks stopped early: end, signal, turn over
@@ -233,10 +235,13 @@ class Control:
         shrink time only decides whether a shrink begins: one begun in it runs to its own
         time, never past the turn's cap, so no begun shrink is thrown away half done; one
         due after it is cut before it begins (and so is one the turn `defer`s: its defect's
-        steps are shown by another place, shrunk). A turn's deadline only ends generation."""
+        steps are shown by another place, shrunk, and one met while `finishing` another). A
+        turn's deadline only ends generation."""
         now = time.monotonic()
-        if signature is not None and self.defer is not None and self.defer(signature):
-            self.cut.add(signature)
+        if signature is not None and (
+                (self.defer is not None and self.defer(signature))
+                or (self.finishing is not None and signature != self.finishing)):
+            self.cut.add(signature)  # deferred, or new while finishing another: shrunk later
             return True
         if self.shrink_until is None and self.shrink_window is not None:  # the turn's first shrink
             self.shrink_until = min(now + self.shrink_window, self.shrink_cap or float("inf"))

@@ -356,3 +356,81 @@ def test_a_failed_hypothesis_run_generates_no_example_past_the_turns_clock(
         assert later >= 3 + profiles.AFTER_FAILURE_CALLS // 2  # it generated well past it
     else:
         assert later <= 3
+
+
+def test_a_new_finding_met_while_finishing_another_is_cut_for_its_own_turn() -> None:
+    """Finishing F's shrink, the shrinker may meet a finding no run has held yet: shrinking it
+    there would spend F's share (and every share after it) on it; it is cut, to be finished
+    in its own turn of the finishing pass."""
+    from harness.ledger import Control
+    from harness.violation import Violation
+
+    f = Violation("I1", "f", "toy:f", kind="f").signature
+    new = Violation("I2", "new", "toy:new", kind="new").signature
+    control = Control(finishing=f, shrink_seconds=60.0)
+    started = time.monotonic()
+    assert not control.shrink_must_stop(f, started)
+    assert control.shrink_must_stop(new, started) and control.cut == {new}
+    assert not Control(shrink_seconds=60.0).shrink_must_stop(new, started)  # not finishing: shrunk
+
+
+def test_a_cut_finding_whose_saved_failure_passes_now_says_why_it_is_not_shrunk(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """G fails only while the run generates (it hangs on more than the steps): its saved
+    failure passes when the finishing pass replays it, so it stays unshrunk, and the finding
+    says that, not that the run ended first."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+    from harness.ledger import Control
+    from harness.reports.findings import NOT_SHRUNK, not_shrunk_reason
+    from harness.violation import Violation, violation_error
+
+    g = Violation("I1", "g failed while generating", "toy:g", kind="g")
+
+    class OnceMachine(RuleBasedStateMachine):
+        checks = ("I1",)
+        budget = 1.0
+
+        @classmethod
+        def settings_for(cls, base: settings) -> settings:
+            return base
+
+        def __init__(self) -> None:
+            RUN.control.check()
+            RUN.control.raised = None
+            super().__init__()
+            self.steps: list[dict] = []
+            RUN.examples += 1
+
+        @rule()
+        def step_g(self) -> None:
+            self.steps.append({"rule": "g"})
+            if not RUN.control.reshrink and len(self.steps) >= 2 and not RUN.ledger.known(g.signature):
+                error = violation_error(g)
+                error.trace = {"steps": list(self.steps)}  # type: ignore[attr-defined]
+                RUN.control.pending.setdefault(g.signature, (g, error.trace))  # type: ignore[attr-defined]
+                RUN.control.raised = g.signature
+                raise error
+
+        @rule()
+        def idle(self) -> None:
+            self.steps.append({"rule": "idle"})
+
+        @invariant()
+        def time_left(self) -> None:
+            RUN.control.check()
+
+    monkeypatch.setitem(campaign.MACHINES, "once", OnceMachine)
+    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
+    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
+    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    news: list = []
+    run = Campaign(["once"], profile=base, seed=0, minutes=0.05,
+                   events=Stream([On(FindingMade, lambda e: news.append((e.finding.shrunk, e.finding.shrink_note)))]))
+    result = run.run()
+    [found] = result.findings
+    assert not found.shrunk and found.shrink_note == campaign.NOTE_NOT_MET
+    assert not_shrunk_reason(found) == campaign.NOTE_NOT_MET != NOT_SHRUNK
+    assert news == [(False, ""), (False, campaign.NOTE_NOT_MET)]  # found, then why it stays so

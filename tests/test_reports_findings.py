@@ -118,6 +118,11 @@ def test_an_interrupted_run_says_so() -> None:
     assert "**Interrupted** (SIGTERM)" in text and "Not shrunk: the run ended or was interrupted" in text
 
 
+def test_a_finding_the_run_knows_why_is_not_shrunk_says_why() -> None:
+    text = render_findings([row(_g1(), shrunk=False, shrink_note="its saved failure passed")], WORK, **TARGET)
+    assert "Not shrunk: its saved failure passed." in text and "the run ended" not in text
+
+
 def test_checklist_covers_every_invariant_with_the_briefs_verdicts() -> None:
     work = [Work(checks=("G1", "G2"), examples=10, steps=100),
             Work("SpawnerMachine", checks=("I2", "I3", "G1"), examples=30, steps=900)]

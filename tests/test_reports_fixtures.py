@@ -111,11 +111,12 @@ def finding(
     hits: int = 3,
     seed: int | None = 1234,
     shrunk: bool = True,
+    shrink_note: str = "",
 ) -> Finding:
     steps = list(steps if steps is not None else [step("card #1 moved to 2. Design Draft")])
     return Finding(signature=violation.signature, violation=violation,
                    trace={"steps": steps, "journal": list(violation.evidence), "face": "inproc"},
-                   program="", machine=machine, seed=seed, shrunk=shrunk, hits=hits,
+                   program="", machine=machine, seed=seed, shrunk=shrunk, shrink_note=shrink_note, hits=hits,
                    found_after_examples=12, found_after_seconds=4.0)
 
 

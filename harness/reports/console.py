@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.reports.findings import Row
+from harness.reports.findings import Row, not_shrunk_reason
 from harness.reports.text import first_bad_effect, one_line, severity_label, step_lines
 from harness.violation import Violation
 
@@ -53,7 +53,7 @@ def render_row(row: Row) -> str:
     f = row.finding
     head = f"finding #{row.number}, met in {f.hits} example(s), first by {f.machine}"
     if not f.shrunk:
-        head += " (not shrunk: the run ended or was interrupted first)"
+        head += f" (not shrunk: {not_shrunk_reason(f)})"
     return f"--- {head}\n" + render_failure(
         f.violation, list(f.trace.get("steps") or ()), trace_path=row.trace_path,
         regression_path=row.regression_path,

@@ -29,6 +29,7 @@ from harness.violation import SEVERITY, TITLES, DefectKey, defect_of
 
 MAX_REPRO_STEPS = 40  # a shrunk run is short; beyond this the trace file holds the rest
 MAX_BULLETS = 4
+NOT_SHRUNK = "the run ended or was interrupted before its shrink finished"  # unless the run knows why
 TABLE_COLUMNS = (
     "#",
     "Title",
@@ -286,6 +287,11 @@ def _list(items: Sequence[str]) -> str:
 # -- B -----------------------------------------------------------------------------------------
 
 
+def not_shrunk_reason(finding: Finding) -> str:
+    """Why a finding's steps are as found, not shrunk: what the run knows, else that it ended."""
+    return finding.shrink_note or NOT_SHRUNK
+
+
 def _table(rows: Sequence[Row], relative_to: Path | None, *, timed: bool) -> list[str]:
     header = "| " + " | ".join(TABLE_COLUMNS) + " |"
     rule = "|" + "|".join("---" for _ in TABLE_COLUMNS) + "|"
@@ -299,7 +305,7 @@ def _row(d: Defect, relative_to: Path | None, *, timed: bool) -> str:
     f = r.finding
     v = f.violation
     via = f" via {v.entrypoint}" if v.entrypoint else ""
-    shrunk = " Not shrunk: the run ended or was interrupted before its shrink finished." if not f.shrunk \
+    shrunk = f" Not shrunk: {not_shrunk_reason(f)}." if not f.shrunk \
         else " Shrunk as far as its budget went: the steps may not be minimal." if f.shrink_capped else ""
     failure = (
         f"{_cell(v.message)}. First bad effect: {_cell(first_bad_effect(v.evidence, v.message))}. "

@@ -16,7 +16,7 @@ from typing import Any
 from harness import coverage
 from harness import journal as j
 from harness.journal import Event
-from harness.reports.findings import MachineWork, Row, defects, relative_path, verdict
+from harness.reports.findings import MachineWork, Row, defects, not_shrunk_reason, relative_path, verdict
 from harness.reports.text import describe_event, one_line, severity_label, step_lines, thousands
 from harness.violation import INVARIANT_ORDER
 
@@ -131,7 +131,7 @@ def _finding(row: Row, timeline: str, relative_to: Path | None) -> str:
     trace = _link(row.trace_path, relative_to)
     test = _link(row.regression_path, relative_to)
     replay = f"python -m harness replay {relative_path(row.trace_path, relative_to)}" if row.trace_path else ""
-    shrunk = "shrunk" if f.shrunk else "not shrunk (the run ended first)"
+    shrunk = "shrunk" if f.shrunk else f"not shrunk ({not_shrunk_reason(f)})"
     if f.shrunk and f.shrink_capped:
         shrunk = "shrunk as far as its budget went"
     steps = "".join(f"<li>{_e(line.split('. ', 1)[1] if '. ' in line else line)}</li>"
