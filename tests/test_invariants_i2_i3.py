@@ -107,6 +107,40 @@ def test_a_human_copy_of_a_child_is_not_the_systems_duplicate(world):
     assert found == []
 
 
+def test_a_title_a_person_typed_names_no_story_the_system_duplicated(world):
+    """A person retitles S1's child "[S2] ...": two live cards now show S2, but the system
+    made none beside another; and the run that wrote S1's title is not blamed for it."""
+    i2 = I2SpawnerIdempotency()
+    spawn_run(world, [i2], lambda s: [s.child("S1"), s.child("S2")])
+    first = min(int(t["id"]) for t in world.kanboard.tasks() if int(t["id"]) != world.epic)
+    with world.step([i2]) as found, acting_as("human"):
+        world.kanboard.human.edit_title(first, "[S2] renamed by hand")
+    assert found == []
+
+    def retitled_mid_run(s):  # the run completes its S3 child; a person retitles it before it ends
+        card = s.child("S3")
+        with acting_as("human"):
+            world.kanboard.human.edit_title(card, "my title")
+
+    assert spawn_run(world, [i2], retitled_mid_run) == []  # not half-made: the title is the person's
+    # the system writing the title again makes it a marker again: a rerun adding S2 is caught
+    found = spawn_run(world, [i2], lambda s: [s.finish(first, "S2", metadata=False, link=False), s.child("S2")])
+    assert names(found) == ["I2"] and "3 live child cards for story S2" in found[0].message
+
+
+def test_a_retitled_child_is_still_a_child_by_its_other_marks(world):
+    """A person drops a child's `[S1]`: its atomic_id and link still make it S1's child, so a
+    rerun that adds another S1 child is the system's duplicate."""
+    i2 = I2SpawnerIdempotency()
+    spawn_run(world, [i2], lambda s: s.child("S1"))
+    child = max(int(t["id"]) for t in world.kanboard.tasks())
+    with world.step([i2]) as found, acting_as("human"):
+        world.kanboard.human.edit_title(child, "story S1")
+    assert found == []
+    found = spawn_run(world, [i2], lambda s: s.child("S1"))
+    assert names(found) == ["I2"] and "2 live child cards for story S1" in found[0].message
+
+
 def test_a_run_ending_with_a_half_made_child_is_caught(world):
     i2 = I2SpawnerIdempotency()
     found = spawn_run(world, [i2], lambda s: s.finish(s.duplicate(), "S1", metadata=False))

@@ -5,14 +5,15 @@ is a child of epic E (C != E) when any marker relates them: a link of any label 
 and E, `parent_id` metadata = E, a "Parent: #E" / "**Parent**: #E" line, C created by the
 system as a copy of E, or C created by a spawner run on E. A card that E itself names as
 its parent (by those directional markers) is never E's child. Story ids of a child: its
-`atomic_id` metadata and its `[id]` title prefix (both count).
+`atomic_id` metadata and its `[id]` title prefix (both count), but not a prefix a person
+typed: a person's look-alike is a situation, not the system's duplicate.
 
 I2, after every step: for each epic and story id, at most one live (active) child, reported
 when the system created a child while an earlier-created live child of that story existed
 (a human's look-alike cards alone are situations, not defects). When a spawner run ends,
 every card it created (applied createTask/duplicateTaskToProject, lost answers included)
 is removed or complete: linked to the epic, `atomic_id` set, `parent_id` = the epic, title
-containing the atomic id.
+containing the atomic id (unless a person typed the title since).
 
 I3, after every step: an epic has at most `target.fanout_cap` existing children, reported
 when the newest child was created by the system. A spawner run whose epic's prd.json asks
@@ -74,12 +75,13 @@ class Family:
         return self.epics.get(epic, {})
 
 
-def story_ids(task: dict[str, Any], metadata: dict[str, str]) -> frozenset[str]:
+def story_ids(task: dict[str, Any], metadata: dict[str, str], *, typed_title: bool = False) -> frozenset[str]:
+    """The story ids a child carries; a title a person typed (`typed_title`) names none."""
     ids = set()
     atomic = (metadata.get("atomic_id") or "").strip()
     if atomic:
         ids.add(atomic)
-    match = _TITLE_PREFIX.match(str(task.get("title") or ""))
+    match = None if typed_title else _TITLE_PREFIX.match(str(task.get("title") or ""))
     if match and match.group(1).strip():
         ids.add(match.group(1).strip())
     return frozenset(ids)
@@ -126,7 +128,8 @@ def family(world: WorldView, history: History) -> Family:
         for epic in related & epics:
             if epic == tid or tid in directional.get(epic, ()):
                 continue
-            result.epics.setdefault(epic, {})[tid] = Child(tid, task, metas[tid], story_ids(task, metas[tid]))
+            stories = story_ids(task, metas[tid], typed_title=tid in history.retitled)
+            result.epics.setdefault(epic, {})[tid] = Child(tid, task, metas[tid], stories)
     for epic in epics:
         result.epics.setdefault(epic, {})
     return result
@@ -199,7 +202,7 @@ class I2SpawnerIdempotency(Checker):
         if first_run is not None and late_run is not None and first_run.actor != late_run.actor \
                 and (first_run.end is None or late_run.start.seq < first_run.end.seq):
             return "made by concurrent runs"
-        lacks = incomplete(world, epic, first.card, first.task)
+        lacks = incomplete(world, epic, first.card, first.task, typed_title=first.card in self.history.retitled)
         if lacks:
             return f"made again beside one with no {', no '.join(lacks)}"
         return "made again beside a complete one"
@@ -220,7 +223,7 @@ class I2SpawnerIdempotency(Checker):
             task = board_task(kb, card)
             if task is None:
                 continue
-            missing = incomplete(world, epic, card, task)
+            missing = incomplete(world, epic, card, task, typed_title=card in self.history.retitled)
             if missing:
                 found += self.violation(
                     ("partial", run.start.seq, card),
@@ -233,8 +236,10 @@ class I2SpawnerIdempotency(Checker):
         return found
 
 
-def incomplete(world: WorldView, epic: int, card: int, task: dict[str, Any]) -> list[str]:
-    """What a child card still lacks: link, atomic_id, parent_id, story id in the title."""
+def incomplete(world: WorldView, epic: int, card: int, task: dict[str, Any], *,
+               typed_title: bool = False) -> list[str]:
+    """What a child card still lacks: link, atomic_id, parent_id, story id in the title (not
+    asked of a title a person typed: the run wrote it, the person changed it)."""
     kb = world.kanboard
     meta = board_metadata(kb, card)
     missing = []
@@ -247,7 +252,7 @@ def incomplete(world: WorldView, epic: int, card: int, task: dict[str, Any]) -> 
         missing.append("atomic_id")
     if (meta.get("parent_id") or "").strip() != str(epic):
         missing.append("parent_id")
-    if not atomic or atomic not in str(task.get("title") or ""):
+    if not typed_title and (not atomic or atomic not in str(task.get("title") or "")):
         missing.append("story id in the title")
     return missing
 

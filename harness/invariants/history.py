@@ -100,6 +100,7 @@ class History:
         self.entries: dict[str, list[Event]] = {}
         self.created: dict[int, Creation] = {}
         self.removed: set[int] = set()
+        self.retitled: set[int] = set()  # cards whose title a person typed (none written since)
 
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, world: WorldView, event: Event) -> Run | None:
@@ -169,11 +170,14 @@ class History:
                 run.created.append((card, event))
         elif method == "removeTask":
             self._gone(call_task_id(event))
+        elif method == "updateTask" and "title" in p:
+            self.retitled.discard(call_task_id(event))  # the system wrote the title again
 
     def _born(self, card: int, creation: Creation) -> None:
         if card in self.removed:  # Kanboard reuses the highest id after a removal
             self.removed.discard(card)
             self.created.pop(card, None)
+            self.retitled.discard(card)
         self.created.setdefault(card, creation)
 
     def _gone(self, card: int | None) -> None:
@@ -198,6 +202,9 @@ class History:
                 self.enter(card, column)
         elif "tag" in action or "meta" in action:
             self.retry(card)
+        elif "title" in action:
+            if event.data.get("result", True):
+                self.retitled.add(card)
         elif "link" in action:
             return
         elif "remove" in action or "delete" in action:

@@ -9,6 +9,7 @@ profile find it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import strategies as st
@@ -295,6 +296,29 @@ class SpawnerMachine(Focused):
         tasks = sorted(int(t["id"]) for t in self.world.kanboard.tasks() if int(t["id"]) not in self.cards)
         if tasks:
             self.run_step("delete_card", card=tasks[index % len(tasks)])
+
+    @precondition(lambda self: len(self.world.kanboard.tasks()) > len(self.cards))
+    @rule(index=st.integers(0, 30), retitle=draws.child_retitles())
+    def retitle_child(self, index: int, retitle: tuple[str, str]) -> None:
+        """A person retitles a spawned card: drops its `[id]`, keeps it, takes another
+        child's, or types a new title (maybe hostile); reruns must still know the card by its
+        other marks."""
+        how, words = retitle
+        children = {int(t["id"]): str(t.get("title") or "") for t in self.world.kanboard.tasks()
+                    if int(t["id"]) not in self.cards}
+        if not children:
+            return
+        card = sorted(children)[index % len(children)]
+        ids = {c: m.group(1) for c, t in children.items() if (m := re.match(r"\[([^\]]+)\]", t))}
+        if how == "keep the story id" and card in ids:
+            words = f"[{ids[card]}] {words}"
+        elif how == "take another child's story id":
+            others = sorted(i for c, i in ids.items() if c != card)
+            if others:
+                words = f"[{others[index % len(others)]}] {words}"
+        elif how == "drop the story id":
+            words = re.sub(r"^\s*\[[^\]]*\]\s*", "", children[card]) or words
+        self.run_step("edit_title", card=card, title=words)
 
     @rule(target=cards, prd=draws.spawner_prds(), data=st.data())
     def another_epic_raced(self, prd: str, data: st.DataObject) -> int:

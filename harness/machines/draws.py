@@ -35,6 +35,19 @@ def dirnames() -> st.SearchStrategy[str]:
     )
 
 
+def card_titles() -> st.SearchStrategy[str]:
+    """A title a person types into the task form: plain words or hostile text."""
+    return st.one_of(text_strategies.benign_texts(), text_strategies.card_texts(hostile=True))
+
+
+RETITLES = ("drop the story id", "keep the story id", "take another child's story id", "type a new title")
+
+
+def child_retitles() -> st.SearchStrategy[tuple[str, str]]:
+    """How a person retitles a spawned card (`RETITLES`), and the words typed."""
+    return st.tuples(st.sampled_from(RETITLES), card_titles())
+
+
 def metadata_names() -> st.SearchStrategy[str]:
     return st.sampled_from(["dirname", "context_mode", "atomic_id", "parent_id"])
 

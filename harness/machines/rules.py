@@ -60,6 +60,22 @@ class HumanRules(FuzzMachine):
     def change_dirname(self, card: int, dirname: str) -> None:
         self.run_step("set_metadata", card=card, name="dirname", value=dirname)
 
+    @rule(card=cards, title=draws.card_titles())
+    def edit_title(self, card: int, title: str) -> None:
+        """A person retitles a card in the task form (it fires task.update, as the UI does)."""
+        self.run_step("edit_title", card=card, title=title)
+
+    @rule(card=cards, dirname=draws.dirnames(), words=draws.card_titles())
+    def edit_description(self, card: int, dirname: str, words: str) -> None:
+        """A person rewrites a card's description in the task form: its `dirname:` line (where
+        a card declares its fields when it has no metadata) and a line of words."""
+        task = self.world.kanboard.task(card)
+        if not task:
+            return
+        kept = [line for line in str(task.get("description") or "").splitlines()
+                if not line.strip().lower().startswith("dirname:")]
+        self.run_step("edit_description", card=card, description="\n".join([f"dirname: {dirname}", *kept, words]))
+
     @rule(card=cards, name=draws.metadata_names())
     def delete_field(self, card: int, name: str) -> None:
         self.run_step("delete_metadata", card=card, name=name)
