@@ -6,6 +6,11 @@ doing nothing) run just before it in the same process, and the median of the rou
 
     python benchmarks/bench_machines.py [--examples N] [--rounds 3] [--faces inproc,http]
                                         [--machines a,b] [--mutants a,b | --skip-mutants]
+                                        [--seeds 0,1,2] [--establish-minima]
+
+Each mutant's shrunk repro is compared with MINIMA, the shortest repro known for it:
+`--establish-minima` finds those again (shrinks with no call cap and a 10-minute time cap,
+from every seed given) and prints them.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,9 +37,12 @@ from harness import profiles  # noqa: E402
 from harness.campaign import run_campaign  # noqa: E402
 from harness.config import CONFIG  # noqa: E402
 from harness.machines import MACHINES  # noqa: E402
+from tests.mutant_expectations import EXPECTED  # noqa: E402
 
 SIX_MUTANTS = ("no-dedupe", "tag-rmw", "write-through-symlink", "dirname-unchecked",
                "spawner-cap-per-run", "ralph-guard-staged-only")
+# the shortest repro (steps) known for each mutant: `--establish-minima` (see the docstring)
+MINIMA: dict[str, int] = {}
 
 
 def bare_machine(n_rules: int) -> type[RuleBasedStateMachine]:
@@ -88,6 +97,9 @@ def main() -> int:
     parser.add_argument("--machines", default=",".join(MACHINES))
     parser.add_argument("--mutants", default=",".join(SIX_MUTANTS))
     parser.add_argument("--skip-mutants", action="store_true")
+    parser.add_argument("--seeds", default="0", help="seeds of each mutant's run (e.g. 0,1,2)")
+    parser.add_argument("--establish-minima", action="store_true",
+                        help="find each mutant's shortest repro with no shrink cap, and print it")
     args = parser.parse_args()
     profiles.register()
     profile = settings(profiles.use_profile("ci"), max_examples=args.examples, database=None)
@@ -109,25 +121,60 @@ def main() -> int:
                   f"      1/{1 / ratio:5.1f}")
     if args.skip_mutants:
         return 0
-    from tests.mutant_expectations import EXPECTED
-
+    seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    mutants = [m for m in args.mutants.split(",") if m]
     CONFIG.face = "inproc"
-    print(f"\nmutants under ci (shrink cap {profiles.SHRINK['calls']} calls a finding)")
-    print("mutant                      machine     first finding   first-failure-s  total-s  shrunk-steps  cap-hit")
-    for mutant in [m for m in args.mutants.split(",") if m]:
-        machine, invariants = EXPECTED[mutant]
-        CONFIG.target = f"mutant:{mutant}"
-        start = time.perf_counter()
-        result = run_campaign([machine], profile=profiles.use_profile("ci"), seed=0,
-                              until=lambda f, wanted=invariants: f.violation.invariant in wanted)
-        took = time.perf_counter() - start
-        hit = next((f for f in result.findings if f.violation.invariant in invariants), None)
-        if hit is None:
-            print(f"{mutant:<27} {machine:<11} not found in {result.examples} examples ({took:.1f} s)")
-            continue
-        print(f"{mutant:<27} {machine:<11} {hit.violation.invariant:<15} {hit.found_after_seconds:>15.1f}"
-              f" {took:>8.1f} {len(hit.trace.get('steps') or ()):>13}  {'yes' if hit.shrink_capped else 'no'}")
+    if args.establish_minima:
+        establish_minima(mutants, seeds)
+        return 0
+    print(f"\nmutants under ci (shrink cap {profiles.SHRINK['calls']} calls a finding), seeds {args.seeds}")
+    print("mutant                      machine     seed  first finding   first-failure-s  total-s"
+          "  shrunk-steps  minimum  minimal  cap-hit")
+    for mutant in mutants:
+        for seed in seeds:
+            hit, took, examples = find_mutant(mutant, seed, profiles.use_profile("ci"))
+            machine = EXPECTED[mutant][0]
+            if hit is None:
+                print(f"{mutant:<27} {machine:<11} {seed:>4}  not found in {examples} examples ({took:.1f} s)")
+                continue
+            steps = len(hit.trace.get("steps") or ())
+            least = MINIMA.get(mutant)
+            minimal = "?" if least is None else "yes" if steps <= least else "no"
+            print(f"{mutant:<27} {machine:<11} {seed:>4}  {hit.violation.invariant:<15} "
+                  f"{hit.found_after_seconds:>15.1f} {took:>8.1f} {steps:>13} {least or '?':>8}  {minimal:<7}  "
+                  f"{'yes' if hit.shrink_capped else 'no'}")
     return 0
+
+
+def find_mutant(mutant: str, seed: int, profile: settings) -> tuple[Any, float, int]:
+    """The mutant's planted defect as its expected machine finds and shrinks it from `seed`:
+    (the finding or None, seconds taken, examples)."""
+    machine, invariants = EXPECTED[mutant]
+    CONFIG.target = f"mutant:{mutant}"
+    start = time.perf_counter()
+    # no example database: a failure saved by an earlier run would be found at once
+    result = run_campaign([machine], profile=settings(profile, database=None), seed=seed,
+                          until=lambda f: f.violation.invariant in invariants)
+    hit = next((f for f in result.findings if f.violation.invariant in invariants), None)
+    return hit, time.perf_counter() - start, result.examples
+
+
+def establish_minima(mutants: list[str], seeds: list[int]) -> None:
+    """Shrink each mutant's defect with no call cap (10 minutes at most) from every seed, and
+    print the shortest repro met: the MINIMA this script compares with."""
+    profile = profiles.use_profile("ci")
+    profiles.SHRINK["calls"] = 10**9
+    profiles.bound_shrinking(600)
+    print("\nmutant                      seed  shrunk-steps  seconds")
+    for mutant in mutants:
+        lengths = []
+        for seed in seeds:
+            hit, took, _ = find_mutant(mutant, seed, profile)
+            length = len(hit.trace.get("steps") or ()) if hit is not None else None
+            print(f"{mutant:<27} {seed:>4}  {length if length is not None else 'not found':>12}  {took:7.1f}")
+            if length is not None:
+                lengths.append(length)
+        print(f"  MINIMA[{mutant!r}] = {min(lengths) if lengths else '?'}")
 
 
 if __name__ == "__main__":

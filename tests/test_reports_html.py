@@ -100,7 +100,7 @@ def test_each_finding_is_a_timeline_with_its_steps_its_first_bad_effect_and_its_
     lanes = re.search(rf'<article id="finding-{races[0].stem.split("-")[1]}">.*?<tr>(.*?)</tr>', page, re.S)
     assert lanes and sum(1 for r in ("orchestrate#", "poll#", "webhook#") if r in lanes.group(1)) >= 1
     assert len({e["actor"] for e in race.journal if "#" in e["actor"]}) >= 2  # two runners' lanes
-    assert parsed.never >= 1  # what the run never reached is flagged (edit_title: no rule makes it)
+    assert parsed.never >= 1  # what the run never reached is flagged (step kinds no rule of its machine makes)
 
 
 def test_hostile_card_text_is_shown_not_run(tmp_path: Path) -> None:
