@@ -74,6 +74,20 @@ def test_a_hostile_dirname_never_becomes_an_allowed_root(world):
     assert [v.invariant for v in found] == ["G4"]
 
 
+def test_a_dirname_the_description_declares_beside_the_metadatas_is_the_cards_too(world):
+    """A person typed "dirname: calc2" into a card whose metadata says calc: a target that
+    reads the description (its metadata unreadable) works in the card's own workspace; a
+    hostile dirname there is still no root."""
+    g4 = G4Containment()
+    with acting_as("human"):
+        world.kanboard.human.edit_description(world.card_id, "dirname: calc2\n\nBuild it")
+    assert system(world, g4, lambda: os.makedirs(world.home / "projects" / "calc2")) == []
+    with acting_as("human"):
+        world.kanboard.human.edit_description(world.card_id, "dirname: ../../escape2")
+    found = system(world, g4, lambda: write(world.home / "projects" / ".." / ".." / "escape2" / "f", "x"))
+    assert [v.invariant for v in found] == ["G4"]
+
+
 def test_a_rename_out_of_the_workspace_is_caught_by_its_destination(world):
     g4 = G4Containment()
     src = write(world.ws / "DESIGN.md", "d")

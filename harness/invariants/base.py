@@ -181,6 +181,13 @@ def card_dirname(task: Mapping[str, Any] | None, metadata: Mapping[str, str]) ->
     return match.group(1) if match else None
 
 
+def declared_dirnames(task: Mapping[str, Any] | None, metadata: Mapping[str, str]) -> list[str]:
+    """Every `dirname` the card declares: its metadata's and its description's (a target may
+    read either, e.g. the description when its metadata cannot be read)."""
+    match = _DIRNAME_LINE.search(str((task or {}).get("description") or ""))
+    return [v for v in (metadata.get("dirname"), match.group(1) if match else None) if v]
+
+
 def inside(path: str, root: str) -> bool:
     """`path` is `root` or lies under it (both already resolved)."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)

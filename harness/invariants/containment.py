@@ -2,7 +2,8 @@
 
 File rule: every system FILE event's resolved path (and a rename's destination, a hard
 link's source) lies inside an allowed root: a safe card workspace (any seen so far: a card
-whose dirname changed keeps its old workspace allowed), the sandbox tmp, or a directory the
+whose dirname changed keeps its old workspace allowed; a card whose metadata and description
+declare different dirnames has both), the sandbox tmp, or a directory the
 target declares in `Target.state_roots` (its own state and logs, outside any workspace).
 Creating the missing ancestors of an allowed root (mkdir of `~/projects`) and writing to
 device files (/dev/null for subprocess.DEVNULL, /proc/<pid>/fd) are not escapes.
@@ -36,8 +37,10 @@ from harness.invariants.base import (
     board_tags,
     board_tasks,
     card_workspaces,
+    declared_dirnames,
     event_component,
     inside,
+    safe_workspace,
     state_roots,
 )
 from harness.journal import Event
@@ -119,6 +122,12 @@ class G4Containment(Checker):
         self.roots.update(str(p) for p in state_roots(world))
         for task in board_tasks(kb):
             tid = as_int(task.get("id"))
+            if tid is not None:
+                for dirname in declared_dirnames(task, board_metadata(kb, tid)):
+                    ws = safe_workspace(world, dirname)
+                    if ws is not None:
+                        self.workspaces.add(ws)
+                        self.roots.add(str(ws))
             self.values |= card_values(task.get("title"))
             self.values |= card_values(task.get("description"))
             if tid is not None:
