@@ -365,10 +365,10 @@ class Campaign:
         went), read-only so that one that passes now is not deleted, and shrinks it on. Each is
         finished alone, every other finding known, so no other one can fail its example first;
         a new one met meanwhile waits its own turn in this pass. In a finishing turn each gets
-        an equal part of the time the ones before it left. A finding left unshrunk is told why
-        (`Finding.shrink_note`)."""
+        an equal part of the time the ones before it left. A finding the run's last part leaves
+        unshrunk is told why (`Finding.shrink_note`)."""
         assert self.saved is not None
-        finishing = RUN.control.shrink_until is not None and RUN.control.shrink_window is None
+        last_part = RUN.control.shrink_until is not None and RUN.control.shrink_window is None
         deferred = RUN.control.defer is None
         tried: set[Signature] = set()
         RUN.control.reshrink = True
@@ -380,14 +380,14 @@ class Campaign:
                 until = RUN.control.shrink_until
                 now = time.monotonic()
                 if self.stopped or RUN.control.shrinks_over() or (until is not None and now > until):
-                    if finishing:
+                    if last_part:
                         self._note(held, NOTE_NO_TIME)
                     continue  # no shrink may begin now
-                if finishing and until is not None:
+                if last_part and until is not None:
                     RUN.control.shrink_seconds = max(SHRINK_SECONDS_MIN, (until - now) / len(todo))
                 self._slice(name, reshrink_settings(base, self.saved.only([signature])), report,
                             finishing=signature)
-                if finishing and not held.shrunk:
+                if last_part and not held.shrunk:
                     met = signature in RUN.control.cut or signature in RUN.control.capped
                     self._note(held, NOTE_CUT if met else NOTE_NOT_MET)
         finally:

@@ -232,18 +232,15 @@ def test_the_last_part_of_a_timed_run_grows_with_the_defects_waiting_for_a_shrin
     assert run.reserve(rounds=3) == pytest.approx(0.3 * 1800)  # never more than 30 %
 
 
-def _toy_machine() -> type:
-    """A machine whose X fails at every `x` step and F at an `f` step after an `x`: every
-    example that shows F passed X first (X was held known)."""
+def _toy_base() -> type:
+    """A machine's bare bones as harness.machines.base has them (the control's checks, the
+    ledger's known findings, the pending violation a failure names), with one idle rule."""
     from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
     from harness.violation import Violation, violation_error
 
-    x = Violation("I1", "x failed", "toy:x", kind="x")
-    f = Violation("I2", "f failed after x", "toy:f", kind="f")
-
-    class ToyMachine(RuleBasedStateMachine):
-        checks = ("I1", "I2")
+    class ToyBase(RuleBasedStateMachine):
+        checks: tuple[str, ...] = ()
         budget = 1.0
 
         @classmethod
@@ -256,7 +253,6 @@ def _toy_machine() -> type:
             super().__init__()
             self.steps: list[dict] = []
             self.hits: set = set()
-            self.xs = 0
             RUN.examples += 1
 
         def _violate(self, violation: Violation) -> None:  # as harness.machines.base does
@@ -270,6 +266,37 @@ def _toy_machine() -> type:
             raise error
 
         @rule()
+        def idle(self) -> None:
+            self.steps.append({"rule": "idle"})
+
+        @invariant()
+        def time_left(self) -> None:
+            RUN.control.check()
+
+        def teardown(self) -> None:
+            RUN.ledger.count(self.hits)
+
+    return ToyBase
+
+
+def _toy_machine() -> type:
+    """A machine whose X fails at every `x` step and F at an `f` step after an `x`: every
+    example that shows F passed X first (X was held known)."""
+    from hypothesis.stateful import rule
+
+    from harness.violation import Violation
+
+    x = Violation("I1", "x failed", "toy:x", kind="x")
+    f = Violation("I2", "f failed after x", "toy:f", kind="f")
+
+    class ToyMachine(_toy_base()):  # type: ignore[misc]
+        checks = ("I1", "I2")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.xs = 0
+
+        @rule()
         def step_x(self) -> None:
             self.steps.append({"rule": "x"})
             self.xs += 1
@@ -280,17 +307,6 @@ def _toy_machine() -> type:
             self.steps.append({"rule": "f"})
             if self.xs:
                 self._violate(f)
-
-        @rule()
-        def idle(self) -> None:
-            self.steps.append({"rule": "idle"})
-
-        @invariant()
-        def time_left(self) -> None:
-            RUN.control.check()
-
-        def teardown(self) -> None:
-            RUN.ledger.count(self.hits)
 
     return ToyMachine
 
@@ -380,46 +396,22 @@ def test_a_cut_finding_whose_saved_failure_passes_now_says_why_it_is_not_shrunk(
     failure passes when the finishing pass replays it, so it stays unshrunk, and the finding
     says that, not that the run ended first."""
     from hypothesis.database import DirectoryBasedExampleDatabase
-    from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+    from hypothesis.stateful import rule
 
     from harness.ledger import Control
     from harness.reports.findings import NOT_SHRUNK, not_shrunk_reason
-    from harness.violation import Violation, violation_error
+    from harness.violation import Violation
 
     g = Violation("I1", "g failed while generating", "toy:g", kind="g")
 
-    class OnceMachine(RuleBasedStateMachine):
+    class OnceMachine(_toy_base()):  # type: ignore[misc]
         checks = ("I1",)
-        budget = 1.0
-
-        @classmethod
-        def settings_for(cls, base: settings) -> settings:
-            return base
-
-        def __init__(self) -> None:
-            RUN.control.check()
-            RUN.control.raised = None
-            super().__init__()
-            self.steps: list[dict] = []
-            RUN.examples += 1
 
         @rule()
         def step_g(self) -> None:
             self.steps.append({"rule": "g"})
-            if not RUN.control.reshrink and len(self.steps) >= 2 and not RUN.ledger.known(g.signature):
-                error = violation_error(g)
-                error.trace = {"steps": list(self.steps)}  # type: ignore[attr-defined]
-                RUN.control.pending.setdefault(g.signature, (g, error.trace))  # type: ignore[attr-defined]
-                RUN.control.raised = g.signature
-                raise error
-
-        @rule()
-        def idle(self) -> None:
-            self.steps.append({"rule": "idle"})
-
-        @invariant()
-        def time_left(self) -> None:
-            RUN.control.check()
+            if not RUN.control.reshrink and len(self.steps) >= 2:
+                self._violate(g)
 
     monkeypatch.setitem(campaign.MACHINES, "once", OnceMachine)
     real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)

@@ -173,12 +173,8 @@ def is_active(task: Mapping[str, Any] | None) -> bool:
 # -- workspaces ----------------------------------------------------------------------------
 def card_dirname(task: Mapping[str, Any] | None, metadata: Mapping[str, str]) -> str | None:
     """The card's `dirname`: metadata first, else a `dirname:` line of the description."""
-    value = metadata.get("dirname")
-    if value:
-        return value
-    description = str((task or {}).get("description") or "")
-    match = _DIRNAME_LINE.search(description)
-    return match.group(1) if match else None
+    declared = declared_dirnames(task, metadata)
+    return declared[0] if declared else None
 
 
 def declared_dirnames(task: Mapping[str, Any] | None, metadata: Mapping[str, str]) -> list[str]:

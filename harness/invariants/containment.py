@@ -122,18 +122,18 @@ class G4Containment(Checker):
         self.roots.update(str(p) for p in state_roots(world))
         for task in board_tasks(kb):
             tid = as_int(task.get("id"))
+            self.values |= card_values(task.get("title"))
+            self.values |= card_values(task.get("description"))
             if tid is not None:
-                for dirname in declared_dirnames(task, board_metadata(kb, tid)):
+                metadata = board_metadata(kb, tid)
+                for dirname in declared_dirnames(task, metadata):
                     ws = safe_workspace(world, dirname)
                     if ws is not None:
                         self.workspaces.add(ws)
                         self.roots.add(str(ws))
-            self.values |= card_values(task.get("title"))
-            self.values |= card_values(task.get("description"))
-            if tid is not None:
                 for tag in board_tags(kb, tid):
                     self.values |= card_values(tag)
-                for value in board_metadata(kb, tid).values():
+                for value in metadata.values():
                     self.values |= card_values(value)
         for ws in sorted(self.workspaces):
             self.values |= prd_values(ws)
