@@ -194,6 +194,8 @@ class Campaign:
         self.started = 0.0
         self.stopped: str | None = None
         self.current: str | None = None  # the machine whose turn it is
+        # when a timed run's rounds must end (the reserve grows as cut shrinks pile up)
+        self.rounds_until: Callable[[], float] | None = None
 
     # -- budgets ---------------------------------------------------------------------------
     def budget_of(self, name: str) -> int:
@@ -275,6 +277,7 @@ class Campaign:
     def _rounds(self, rounds: int, until: Callable[[], float], left: dict[str, int]) -> None:
         """`rounds` rounds of every machine's turn, sharing the time until `until()` (asked
         before each turn: the reserve at the run's end grows with the shrinks left to do)."""
+        self.rounds_until = until
         for round_no in range(rounds):
             for index, name in enumerate(self.names):
                 now = time.monotonic()
@@ -346,6 +349,9 @@ class Campaign:
             phases = [p for p in base.phases if p is not Phase.reuse]
             left = examples
             while left > 0 and not self.stopped and not report.stopped:
+                if deadline is not None and not finishing and self.rounds_until is not None:
+                    # findings met in this turn may need more of the run's end to shrink
+                    RUN.control.deadline = min(deadline, self.rounds_until())
                 # a slice ends on its budget, or soon after its first new finding: go on past it
                 generated, failed = self._slice(name, settings(base, max_examples=left, phases=phases),
                                                 report)

@@ -231,7 +231,8 @@ class Control:
     def shrink_must_stop(self, signature: Signature | None, started: float) -> bool:
         """A shrink gives up what it has (the smallest failing example so far) once the run is
         interrupted or over (`cut`: shrunk later, if time allows), or, in a timed run, once
-        it has had its own time (`capped`: shrunk as far as its budget went). The turn's
+        it has had its own time (`capped`: shrunk as far as its budget went; so is one the
+        run's last part finishes when time runs out, as it has no later chance). The turn's
         shrink time only decides whether a shrink begins: one begun in it runs to its own
         time, never past the turn's cap, so no begun shrink is thrown away half done; one
         due after it is cut before it begins (and so is one the turn `defer`s: its defect's
@@ -249,7 +250,11 @@ class Control:
             and (started > self.shrink_until or self.shrink_seconds is None)
         if self.interrupted or late or any(t is not None and now > t for t in (self.end, self.shrink_cap)):
             if signature is not None:
-                self.cut.add(signature)
+                # the run's last part finishing this one is its last chance: what it has is
+                # as far as its budget went (a signal still cuts it: the run is not over)
+                last_chance = self.finishing == signature and self.shrink_window is None \
+                    and not self.interrupted
+                (self.capped if last_chance else self.cut).add(signature)
             return True
         if self.shrink_seconds is not None and now - started > self.shrink_seconds:
             if signature is not None:

@@ -390,6 +390,52 @@ def test_a_new_finding_met_while_finishing_another_is_cut_for_its_own_turn() -> 
     assert not Control(shrink_seconds=60.0).shrink_must_stop(new, started)  # not finishing: shrunk
 
 
+def test_the_last_part_keeps_what_a_finishing_shrink_has_when_time_runs_out() -> None:
+    """The run's last part is a cut shrink's last chance: stopped by the part's clock or the
+    run's end, it keeps what it has, shown shrunk as far as its budget went (capped), not
+    left unshrunk. A signal still cuts it, and so does any clock in a generating turn."""
+    from harness.ledger import Control
+    from harness.violation import Violation
+
+    f = Violation("I1", "f", "toy:f", kind="f").signature
+    other = Violation("I2", "o", "toy:o", kind="o").signature
+    past = time.monotonic() - 1
+    last = Control(finishing=f, shrink_until=past, shrink_seconds=60.0)
+    assert last.shrink_must_stop(f, started=past + 0.5) and last.capped == {f} and not last.cut
+    ended = Control(finishing=f, end=past, shrink_seconds=60.0)
+    assert ended.shrink_must_stop(f, started=time.monotonic()) and ended.capped == {f}
+    signal = Control(finishing=f, shrink_until=past, shrink_seconds=60.0, interrupted="SIGTERM")
+    assert signal.shrink_must_stop(f, started=past + 0.5) and signal.cut == {f}
+    assert last.shrink_must_stop(other, started=past + 0.5) and last.cut == {other}
+    turn = Control(finishing=f, shrink_until=past, shrink_window=10.0, shrink_seconds=60.0)
+    assert turn.shrink_must_stop(f, started=past + 0.5) and turn.cut == {f} and not turn.capped
+
+
+def test_a_turn_stops_generating_early_when_its_findings_need_more_of_the_end_to_shrink(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reserve at a timed run's end grows with the defects waiting for a shrink; a turn
+    asks it again before each slice, so findings met late (in the last round) still get
+    their time, taken from the generation of the turn that met them."""
+    turn_deadline = time.monotonic() + 3600
+    pulled_in = time.monotonic() + 5
+    deadlines: list[float | None] = []
+    run = Campaign(["webhook"], profile=settings(settings.get_profile("nightly"), database=None),
+                   seed=0, minutes=60)
+    run.rounds_until = lambda: pulled_in
+
+    def one_slice(name, profile, report, **kw):  # records the clock each slice runs under
+        deadlines.append(RUN.control.deadline)
+        return 1, len(deadlines) < 2  # the first ends on a finding, the second on its budget
+
+    monkeypatch.setattr(run, "_slice", one_slice)
+    run._turn("webhook", deadline=turn_deadline, examples=10)
+    assert deadlines == [pulled_in, pulled_in]
+    run.rounds_until = lambda: turn_deadline + 60  # a reserve never lengthens a turn
+    deadlines.clear()
+    run._turn("webhook", deadline=turn_deadline, examples=10)
+    assert deadlines == [turn_deadline, turn_deadline]
+
+
 def test_a_cut_finding_whose_saved_failure_passes_now_says_why_it_is_not_shrunk(
         monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     """G fails only while the run generates (it hangs on more than the steps): its saved
