@@ -338,6 +338,31 @@ def test_a_cut_finding_whose_example_passed_another_is_finished_with_that_one_kn
     assert result.machines[0].turns == 2  # one generating, one finishing both
 
 
+def test_a_defect_the_last_part_has_no_time_for_still_gets_its_least_shrink_before_the_end(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The turns used the whole budget (no reserve) and cut every shrink: the last part has
+    no time left, yet each defect no place of which is shrunk gets the least time a shrink
+    gets, in the run's last grace, so its row has steps; none is left 'time ran out'."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    from harness.ledger import Control
+
+    monkeypatch.setitem(campaign.MACHINES, "toy", _toy_machine())
+    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
+    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
+    monkeypatch.setattr(Campaign, "reserve", lambda self, rounds: 0.0)
+    monkeypatch.setattr(campaign, "SHRINK_SECONDS_MIN", 0.1)
+    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    run = Campaign(["toy"], profile=base, seed=0, minutes=0.2)  # 12 s and a grace of 0.4 s
+    started = time.monotonic()
+    result = run.run()
+    assert time.monotonic() - started < 12 + 0.4 + 3
+    assert {f.signature[0] for f in result.findings} == {"I1", "I2"}
+    assert all(f.shrunk and not f.shrink_note for f in result.findings), \
+        [(f.signature, f.shrunk, f.shrink_note) for f in result.findings]
+
+
 @pytest.mark.parametrize("stop", ["none", "deadline", "interrupted"])
 def test_a_failed_hypothesis_run_generates_no_example_past_the_turns_clock(
     monkeypatch: pytest.MonkeyPatch, stop: str
