@@ -53,6 +53,33 @@ def test_the_spawner_needs_its_plan_locked(tmp_path):
     assert run(world, [gate], "spawner") == []
 
 
+def test_a_card_made_and_deleted_within_the_step_is_judged_by_the_workspace_the_system_read(tmp_path):
+    """A spawner's orphan child (made, then deleted by its cleanup) that a racing runner
+    started an agent on is on no board the checker sees after the step: its workspace is the
+    one the runner read, whose plan was locked (a false alarm on the reference, once)."""
+    world = make(tmp_path)
+    gate = G3Gate()
+    with world.step([gate]), acting_as("poller"):
+        world.lock(world.ws, "prd.json")
+
+    def orphan(dirname: str) -> list:
+        with world.step([gate]) as found, acting_as("orchestrator"):
+            kb = world.client("orchestrator")
+            child = kb.create_task(project_id=1, title="[S2] Sub", column_id=5)
+            kb.save_task_metadata(task_id=child, values={"dirname": dirname})
+            kb.get_task(task_id=child)
+            kb.get_task_metadata(task_id=child)
+            with world.journal.agent_run("spawner", child):
+                pass
+            kb.remove_task(task_id=child)
+        return found
+
+    assert orphan("calc") == []
+    world.workspace("other")
+    found = orphan("other")  # read as another workspace, whose plan nobody locked: caught
+    assert [v.invariant for v in found] == ["G3"] and "prd.json was never locked" in found[0].message
+
+
 def test_a_corrupted_manifest_does_not_unapprove(tmp_path):
     world = make(tmp_path)
     gate = G3Gate()

@@ -20,9 +20,11 @@ from harness.invariants.base import (
     Checker,
     WorldView,
     as_int,
+    card_dirname,
     card_workspaces,
     event_component,
     listed_locks,
+    safe_workspace,
     workspace_of,
 )
 from harness.invariants.history import History
@@ -65,7 +67,9 @@ class G3Gate(Checker):
     def examine(self, world: WorldView, events: Sequence[Event]) -> list[Violation]:
         upstream = upstream_of(world.target)
         starts = []
+        read: dict[int, tuple[dict | None, dict]] = {}  # task -> the system's last reads of it
         for event in events:
+            _note_read(read, event)
             if event.kind == jr.HUMAN and str(event.data.get("action")) == "unlock":
                 card = as_int(event.data.get("task_id"))
                 named = event.data.get("paths")
@@ -77,14 +81,17 @@ class G3Gate(Checker):
                             self.seen[ws] = set()
             run = self.history.feed(world, event)
             if run is not None and run.start is event and run.agent in upstream:
-                starts.append(run)
+                starts.append((run, read.get(run.task_id)))
         if not starts:
             self._learn(world)
             return []
         self._learn(world)
         found: list[Violation] = []
-        for run in starts:
-            ws = self.pre_ws.get(run.task_id) or workspace_of(world, run.task_id)
+        for run, seen_then in starts:
+            # a card made and deleted within the step (a spawner's orphan, cleaned up) is on
+            # no board the checker sees: its workspace is what the system read of it
+            ws = self.pre_ws.get(run.task_id) or workspace_of(world, run.task_id) \
+                or (safe_workspace(world, card_dirname(*seen_then)) if seen_then else None)
             locked = self.seen.get(str(ws), set()) if ws is not None else set()
             missing = [p for p in upstream[run.agent]
                        if not any(fnmatch.fnmatchcase(rel, p) for rel in locked)]
@@ -102,3 +109,18 @@ class G3Gate(Checker):
                 mode="gate-skipped",
             )
         return found
+
+
+def _note_read(read: dict[int, tuple[dict | None, dict]], event: Event) -> None:
+    """Keep the system's latest successful getTask / getTaskMetadata answer per card."""
+    if event.kind != jr.CALL or not jr.is_system(event.actor) or event.data.get("outcome") != "ok":
+        return
+    method, params, result = event.data.get("method"), event.data.get("params"), event.data.get("result")
+    task_id = as_int(params.get("task_id")) if isinstance(params, Mapping) else None
+    if task_id is None or not isinstance(result, Mapping):
+        return
+    task, meta = read.get(task_id, (None, {}))
+    if method == "getTask":
+        read[task_id] = (dict(result), meta)
+    elif method == "getTaskMetadata":
+        read[task_id] = (task, {str(k): "" if v is None else str(v) for k, v in result.items()})
