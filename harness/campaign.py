@@ -371,9 +371,9 @@ class Campaign:
         went), read-only so that one that passes now is not deleted, and shrinks it on. Each is
         finished alone, every other finding known, so no other one can fail its example first;
         a new one met meanwhile waits its own turn in this pass. In a finishing turn each gets
-        an equal part of the time the ones before it left; once none is left, a defect's first
-        place still gets the least a shrink gets, up to the run's end. A finding the run's last
-        part leaves unshrunk is told why (`Finding.shrink_note`)."""
+        an equal part of the time the ones before it left; once none is left, the first places
+        of defects shown nowhere shrunk share what is left before the run's end. A finding the
+        run's last part leaves unshrunk is told why (`Finding.shrink_note`)."""
         assert self.saved is not None
         last_part = RUN.control.shrink_until is not None and RUN.control.shrink_window is None
         deferred = RUN.control.defer is None
@@ -389,11 +389,11 @@ class Campaign:
                 end = RUN.control.end
                 if last_part and not deferred and until is not None and now > until \
                         and end is not None and now + SHRINK_SECONDS_MIN < end and not self.stopped:
-                    # a defect no place of which is shown shrunk yet may take of the run's last
-                    # minute the least time a shrink gets: its row needs steps
-                    RUN.control.deadline = RUN.control.shrink_until = until = now + SHRINK_SECONDS_MIN
+                    # the defects no place of which is shown shrunk yet share the run's last
+                    # minute (its row needs steps): each replays its failure, then shrinks
+                    RUN.control.deadline = RUN.control.shrink_until = until = end
                 if self.stopped or RUN.control.shrinks_over() or (until is not None and now > until):
-                    if last_part:
+                    if last_part and held.shrink_note is None:  # a reason known already stands
                         self._note(held, NOTE_NO_TIME)
                     continue  # no shrink may begin now
                 if last_part and until is not None:
