@@ -37,6 +37,8 @@ SHRINK_SECONDS_MIN = 5.0  # the least time a timed run gives one finding's shrin
 TURN_SHRINK_SHARE = 0.5  # of a timed turn, the most its shrinks may take: the rest generates
 RESHRINK_SHARE = 0.1  # of a timed run's budget, kept at least to finish the cut shrinks...
 RESHRINK_MAX_SECONDS = 300.0  # ...but no more than this, unless the cut shrinks need it...
+END_GRACE_SHARE = 1 / 30  # past a timed run's budget, a step may finish (and the last shrinks)...
+END_GRACE_MAX = 60.0  # ...for a thirtieth of it, a minute at most
 RESHRINK_MAX_SHARE = 0.3  # ...and then never more than this share of the budget
 # why a finding a timed run cut short is still not shrunk (Finding.shrink_note)
 NOTE_CUT = "its shrink was cut short when the run's time ran out"
@@ -333,7 +335,8 @@ class Campaign:
             else:  # shrinks get half the turn from the first one's start, then it only generates
                 RUN.control.shrink_window = max(SHRINK_SECONDS_MIN, share * TURN_SHRINK_SHARE)
                 RUN.control.shrink_cap = deadline + share / 2
-            RUN.control.end = self.started + self.minutes * 60 + min(60.0, self.minutes * 2)
+            RUN.control.end = self.started + self.minutes * 60 \
+                + min(END_GRACE_MAX, self.minutes * 60 * END_GRACE_SHARE)
             RUN.control.defer = None if deferred else self.ledger.shrunk_elsewhere
         try:
             if report.turns == 1 and base.database is not None and Phase.reuse in base.phases:

@@ -220,8 +220,11 @@ class Control:
 
     def generation_over(self) -> bool:
         """No new example may begin: the run was interrupted or the turn's time is up. (A
-        Hypothesis run that has failed goes on generating for a while: this stops it too.)"""
-        return bool(self.interrupted) or (self.deadline is not None and time.monotonic() > self.deadline)
+        Hypothesis run that has failed goes on generating for a while: this stops it too.)
+        Finishing a cut shrink generates nothing: its replay of the saved failure may run to
+        the run's end, since one stopped halfway never meets the failure again."""
+        clock = self.end if self.finishing is not None else self.deadline
+        return bool(self.interrupted) or (clock is not None and time.monotonic() > clock)
 
     def shrinks_over(self) -> bool:
         """The turn's shrink time is spent: what it still finds waits for a later turn."""
