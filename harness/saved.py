@@ -49,10 +49,12 @@ class IndexedDatabase(ExampleDatabase):
         self.inner.move(src, dest, value)
 
     def only(self, signatures: Iterable[Signature]) -> ExampleDatabase:
-        """A read-only view holding only the smallest saved failure of each of these findings;
-        the whole database when this process saved none of them (another process or run did)."""
+        """A view holding only the smallest saved failure of each of these findings (the whole
+        database when this process saved none of them: another process or run did). Nothing
+        is deleted through it, so one that passes now stays; a failure first met through it
+        is saved, so that its own shrink can be finished later from it."""
         keep = frozenset(signatures) & frozenset(self.shows.values())
-        return ReadOnlyDatabase(_Only(self, keep) if keep else self)
+        return _SaveOnly(_Only(self, keep) if keep else ReadOnlyDatabase(self), self)
 
 
 class _Only(ExampleDatabase):
@@ -79,3 +81,23 @@ class _Only(ExampleDatabase):
 
 def _shortlex(value: bytes) -> tuple[int, bytes]:
     return len(value), value
+
+
+class _SaveOnly(ExampleDatabase):
+    """Fetches from a view, saves into the indexed database, deletes and moves nothing."""
+
+    def __init__(self, view: ExampleDatabase, indexed: IndexedDatabase) -> None:
+        super().__init__()
+        self.view, self.indexed = view, indexed
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        yield from self.view.fetch(key)
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.indexed.save(key, value)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        pass
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        pass

@@ -41,13 +41,25 @@ def test_a_value_hypothesis_moves_or_deletes_is_gone_from_the_view_too() -> None
     assert set(inner.fetch(KEY)) == set()
 
 
-def test_the_view_is_read_only() -> None:
-    db, inner = saved((b"a1", A))
+def test_the_view_deletes_nothing_but_saves_what_is_met_through_it() -> None:
+    """Finishing A's shrink, its shrinker meets B for the first time: B's failure is saved and
+    indexed, so B's own finishing turn replays it (a view that saved nothing left B unshrunk:
+    "replaying its saved failure did not fail with it again")."""
+    raised: list = [A]
+    inner = InMemoryExampleDatabase()
+    db = IndexedDatabase(inner, lambda: raised[0])
+    db.save(KEY, b"a1")
     view = db.only([A])
-    view.save(KEY, b"new")
     view.delete(KEY, b"a1")
     view.move(KEY, b"secondary", b"a1")
     assert set(inner.fetch(KEY)) == {b"a1"}
+    raised[0] = B
+    view.save(KEY, b"b-met")
+    assert set(inner.fetch(KEY)) == {b"a1", b"b-met"}
+    assert list(db.only([B]).fetch(KEY)) == [b"b-met"]
+    view = db.only([])  # the whole database: deletes nothing either
+    view.delete(KEY, b"a1")
+    assert set(inner.fetch(KEY)) == {b"a1", b"b-met"}
 
 
 def test_findings_this_process_saved_nothing_of_replay_the_whole_database() -> None:
