@@ -513,3 +513,48 @@ def test_a_cut_finding_whose_saved_failure_passes_now_says_why_it_is_not_shrunk(
     assert not found.shrunk and found.shrink_note == campaign.NOTE_NOT_MET
     assert not_shrunk_reason(found) == campaign.NOTE_NOT_MET != NOT_SHRUNK
     assert news == [(False, ""), (False, campaign.NOTE_NOT_MET)]  # found, then why it stays so
+
+
+def test_a_finding_first_met_while_finishing_another_is_saved_and_finished_in_its_own_turn(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """X needs an `idle` step first, then three `x`; Y, two `x` with no `idle` first, fails only
+    while a finishing pass replays or shrinks. So no saved failure of X meets Y: X's shrinker
+    meets it first (dropping the `idle`), and it is cut for its own turn. Its failure must be
+    saved then: a finishing view that saved nothing left it none, and it stayed unshrunk."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    from hypothesis.stateful import rule
+
+    from harness.ledger import Control
+    from harness.violation import Violation
+
+    x = Violation("I1", "idle then three x", "toy:x", kind="x")
+    y = Violation("I2", "two x, no idle first, while finishing", "toy:y", kind="y")
+
+    class ShrinkMeetsMachine(_toy_base()):  # type: ignore[misc]
+        checks = ("I1", "I2")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.xs = 0
+
+        @rule()
+        def step_x(self) -> None:
+            self.steps.append({"rule": "x"})
+            self.xs += 1
+            idle_first = self.steps[0]["rule"] == "idle"
+            if RUN.control.reshrink and self.xs == 2 and not idle_first:
+                self._violate(y)
+            if self.xs >= 3 and idle_first:
+                self._violate(x)
+
+    monkeypatch.setitem(campaign.MACHINES, "meets", ShrinkMeetsMachine)
+    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
+    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
+    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
+    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    result = Campaign(["meets"], profile=base, seed=0, minutes=0.1).run()
+    held = {f.signature[0]: f for f in result.findings}
+    assert set(held) == {"I1", "I2"}
+    assert held["I1"].shrunk and [s["rule"] for s in held["I1"].trace["steps"]] == ["idle", "x", "x", "x"]
+    assert held["I2"].shrunk, held["I2"].shrink_note
+    assert [s["rule"] for s in held["I2"].trace["steps"]] == ["x", "x"]
