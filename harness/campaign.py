@@ -371,7 +371,7 @@ class Campaign:
     def _reshrink(self, name: str, base: settings, report: MachineReport) -> None:
         """Finish the shrinks of this machine's findings that a turn cut short: Hypothesis
         replays each one's saved failure (saved when found, and each better one as its shrink
-        went), read-only so that one that passes now is not deleted, and shrinks it on. Each is
+        went), through a view that deletes nothing (one that passes now stays), and shrinks it on. Each is
         finished alone, every other finding known, so no other one can fail its example first;
         a new one met meanwhile waits its own turn in this pass. In a finishing turn each gets
         an equal part of the time the ones before it left; once none is left, the first places
