@@ -94,6 +94,21 @@ def _cut_every_shrink_but_the_finishing_ones(monkeypatch: pytest.MonkeyPatch):
     return real_over
 
 
+def _only_the_finishing_pass_shrinks(monkeypatch: pytest.MonkeyPatch, tmp_path, name: str,
+                                     machine: type) -> settings:
+    """Register `machine` as `name`, cut every shrink the turns begin (the finishing pass
+    shrinks as usual), and give back a nightly profile with its own example database."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    from harness.ledger import Control
+
+    monkeypatch.setitem(campaign.MACHINES, name, machine)
+    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
+    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
+    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
+    return settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+
+
 def test_shrinks_cut_short_are_finished_from_the_saved_failures(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     """Every shrink of the turns is cut short; the last part of the budget replays the saved
     failures and shrinks each cut finding to its minimum (no-dedupe: 5 steps)."""
@@ -317,16 +332,8 @@ def test_a_cut_finding_whose_example_passed_another_is_finished_with_that_one_kn
     both, X is findable and fails F's saved example first; F is then finished alone, X known,
     in the same finishing turn (not left for whatever time the run has spare), and shrinks to
     its minimum: x then f."""
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
-    from harness.ledger import Control
-
     toy = _toy_machine()
-    monkeypatch.setitem(campaign.MACHINES, "toy", toy)
-    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
-    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
-    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
-    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    base = _only_the_finishing_pass_shrinks(monkeypatch, tmp_path, "toy", toy)
     first: dict = {}
     run = Campaign(["toy"], profile=base, seed=0, minutes=0.1, events=Stream([On(
         FindingMade, lambda e: first.setdefault(e.finding.signature[0], e.finding.shrunk))]))
@@ -343,18 +350,10 @@ def test_a_defect_the_last_part_has_no_time_for_still_gets_its_least_shrink_befo
     """The turns used the whole budget (no reserve) and cut every shrink: the last part has
     no time left, yet each defect no place of which is shrunk gets the least time a shrink
     gets, in the run's last grace, so its row has steps; none is left 'time ran out'."""
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
-    from harness.ledger import Control
-
-    monkeypatch.setitem(campaign.MACHINES, "toy", _toy_machine())
-    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
-    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
     monkeypatch.setattr(Campaign, "reserve", lambda self, rounds: 0.0)
     monkeypatch.setattr(campaign, "SHRINK_SECONDS_MIN", 0.1)
     monkeypatch.setattr(campaign, "END_GRACE_SHARE", 0.25)  # a grace a loaded machine cannot miss
-    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
-    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    base = _only_the_finishing_pass_shrinks(monkeypatch, tmp_path, "toy", _toy_machine())
     run = Campaign(["toy"], profile=base, seed=0, minutes=0.2)  # 12 s and a grace of 3 s
     started = time.monotonic()
     result = run.run()
@@ -482,10 +481,8 @@ def test_a_cut_finding_whose_saved_failure_passes_now_says_why_it_is_not_shrunk(
     """G fails only while the run generates (it hangs on more than the steps): its saved
     failure passes when the finishing pass replays it, so it stays unshrunk, and the finding
     says that, not that the run ended first."""
-    from hypothesis.database import DirectoryBasedExampleDatabase
     from hypothesis.stateful import rule
 
-    from harness.ledger import Control
     from harness.reports.findings import NOT_SHRUNK, not_shrunk_reason
     from harness.violation import Violation
 
@@ -500,11 +497,7 @@ def test_a_cut_finding_whose_saved_failure_passes_now_says_why_it_is_not_shrunk(
             if not RUN.control.reshrink and len(self.steps) >= 2:
                 self._violate(g)
 
-    monkeypatch.setitem(campaign.MACHINES, "once", OnceMachine)
-    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
-    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
-    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
-    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    base = _only_the_finishing_pass_shrinks(monkeypatch, tmp_path, "once", OnceMachine)
     news: list = []
     run = Campaign(["once"], profile=base, seed=0, minutes=0.05,
                    events=Stream([On(FindingMade, lambda e: news.append((e.finding.shrunk, e.finding.shrink_note)))]))
@@ -521,10 +514,8 @@ def test_a_finding_first_met_while_finishing_another_is_saved_and_finished_in_it
     while a finishing pass replays or shrinks. So no saved failure of X meets Y: X's shrinker
     meets it first (dropping the `idle`), and it is cut for its own turn. Its failure must be
     saved then: a finishing view that saved nothing left it none, and it stayed unshrunk."""
-    from hypothesis.database import DirectoryBasedExampleDatabase
     from hypothesis.stateful import rule
 
-    from harness.ledger import Control
     from harness.violation import Violation
 
     x = Violation("I1", "idle then three x", "toy:x", kind="x")
@@ -547,11 +538,7 @@ def test_a_finding_first_met_while_finishing_another_is_saved_and_finished_in_it
             if self.xs >= 3 and idle_first:
                 self._violate(x)
 
-    monkeypatch.setitem(campaign.MACHINES, "meets", ShrinkMeetsMachine)
-    real_over = _cut_every_shrink_but_the_finishing_ones(monkeypatch)
-    monkeypatch.setattr(Control, "shrinks_over", lambda self: not self.reshrink or real_over(self))
-    db = DirectoryBasedExampleDatabase(str(tmp_path / "examples"))
-    base = settings(settings.get_profile("nightly"), phases=[Phase.generate, Phase.shrink], database=db)
+    base = _only_the_finishing_pass_shrinks(monkeypatch, tmp_path, "meets", ShrinkMeetsMachine)
     result = Campaign(["meets"], profile=base, seed=0, minutes=0.1).run()
     held = {f.signature[0]: f for f in result.findings}
     assert set(held) == {"I1", "I2"}
