@@ -54,10 +54,18 @@ def test_invariants_hold(name: str, fuzz_seed: int, fuzz_target_version: str, re
     own = {f.signature for f in result.findings}
     elsewhere = sorted(ledger.met - own)
     if result.findings or elsewhere:
-        text = f"{len(result.findings)} distinct finding(s) on {CONFIG.target}\n"
-        if result.findings:
-            text += reporter.failure_text()
-        if elsewhere:
-            text += (f"and {len(elsewhere)} more met here, reported by another machine of this session:\n"
-                     + "".join(f"  - {signature_text(s)}\n" for s in elsewhere))
-        raise Findings(text)
+        raise Findings(failure_message(CONFIG.target, len(result.findings),
+                                       reporter.failure_text() if result.findings else "",
+                                       [signature_text(s) for s in elsewhere]))
+
+
+def failure_message(target: str, own: int, own_text: str, elsewhere: list[str]) -> str:
+    """Why the machine fails; the first line is pytest's one-line summary, so it also counts the
+    findings met here but reported by another machine (else a machine can fail with '0 findings')."""
+    text = f"{own} distinct finding(s) on {target}"
+    text += f", and {len(elsewhere)} more met here\n" if elsewhere else "\n"
+    text += own_text
+    if elsewhere:
+        text += ("met here, but shrunk and reported by another machine of this session:\n"
+                 + "".join(f"  - {s}\n" for s in elsewhere))
+    return text

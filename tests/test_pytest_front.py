@@ -79,3 +79,15 @@ def test_statistics_of_several_hypothesis_runs_add_up_phase_by_phase() -> None:
     assert "Found" not in text.split("shrink phase")[1]  # the shrinks found nothing new
     assert "Tried 1 shrinks of which 1 were successful" in text
     assert "over 2 Hypothesis run(s)" in text and "100.00%, step: move" in text
+
+
+def test_a_machine_that_only_met_findings_reported_elsewhere_says_so_in_its_summary_line() -> None:
+    from harness.test_machines import failure_message
+
+    text = failure_message("agentleeops", 0, "", ["K1 saveTaskMetadata rejected in lib.task_fields:update_status"])
+    first, *rest = text.splitlines()
+    assert first == "0 distinct finding(s) on agentleeops, and 1 more met here"
+    assert rest == ["met here, but shrunk and reported by another machine of this session:",
+                    "  - K1 saveTaskMetadata rejected in lib.task_fields:update_status"]
+    own = failure_message("reference", 2, "the two findings\n", [])
+    assert own == "2 distinct finding(s) on reference\nthe two findings\n"
