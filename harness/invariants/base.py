@@ -128,6 +128,11 @@ def _board_metadata(kb: Any, task_id: int) -> dict[str, str]:
         meta = kb.metadata(int(task_id))
     except Exception:
         return {}
+    return metadata_strings(meta)
+
+
+def metadata_strings(meta: Any) -> dict[str, str]:
+    """A card's metadata as Kanboard's answer means it: every key and value a string, null as ""."""
     if not isinstance(meta, Mapping):
         return {}
     return {str(k): "" if v is None else str(v) for k, v in meta.items()}

@@ -24,6 +24,7 @@ from harness.invariants.base import (
     card_workspaces,
     event_component,
     listed_locks,
+    metadata_strings,
     safe_workspace,
     workspace_of,
 )
@@ -123,4 +124,4 @@ def _note_read(read: dict[int, tuple[dict | None, dict]], event: Event) -> None:
     if method == "getTask":
         read[task_id] = (dict(result), meta)
     elif method == "getTaskMetadata":
-        read[task_id] = (task, {str(k): "" if v is None else str(v) for k, v in result.items()})
+        read[task_id] = (task, metadata_strings(result))
