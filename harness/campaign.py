@@ -423,7 +423,8 @@ class Campaign:
         seed = slice_seed(self.seed, name, report.slices, self.worker)
         report.slices += 1
         self.ledger.freeze(suppress=suppress, defer=RUN.control.defer is not None,
-                           hold=RUN.control.shrinks_over(), finishing=finishing)
+                           hold=RUN.control.shrinks_over(), finishing=finishing,
+                           share=self.minutes is not None)
         RUN.control.finishing = finishing
         result = run_slice(cls, profile, seed)
         report.examples += result.generated

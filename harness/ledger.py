@@ -70,20 +70,26 @@ class Ledger:
         self._shrunk_shared: frozenset[DefectKey] = frozenset()
         self._lock = threading.Lock()
         self.met: set[Signature] = set()  # every signature this ledger's machines met
+        # signatures its machines met and shrunk whose claim another worker had won: known
+        # here from then on, whichever worker won, so what a machine explores is its own
+        self._lost: set[Signature] = set()
 
     def known(self, signature: Signature) -> bool:
         return signature in self._known
 
     def freeze(self, *, suppress: bool = True, defer: bool = False, hold: bool = False,
-               finishing: Signature | None = None) -> None:
+               finishing: Signature | None = None, share: bool = True) -> None:
         """Fix the known signatures for the next Hypothesis run (none: replay everything):
-        this run's findings and, when shared, every other worker's. A finding whose shrink was
+        those its machines met and, with `share`, every other worker's claims too (a timed run,
+        where a defect one worker found is not worth another's time; an example-bounded run
+        must not, or what it explores depends on how fast the other workers went, and the same
+        seed no longer gives the same findings). A finding whose shrink was
         cut short stays findable, to be shrunk when met again; with `defer`, not one whose
         defect is already shown shrunk at another place (its shrink waits for spare time);
         with `hold`, none (the turn has no shrink time left: it generates past them all).
         `finishing` one cut shrink, only that finding is findable: its saved example passed
         every finding known when it was found, and must pass them again to reach it."""
-        shared = self.claims.signatures() if self.claims is not None and suppress else set()
+        shared = self.claims.signatures() if self.claims is not None and suppress and share else set()
         self._sync()
         with self._lock:
             if finishing is not None:
@@ -93,8 +99,8 @@ class Ledger:
             else:
                 unshrunk = {s for s, f in self.findings.items()
                             if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
-            self._known = (frozenset(self.findings) | frozenset(shared)) - unshrunk if suppress \
-                else frozenset()
+            self._known = (frozenset(self.findings) | self._lost | frozenset(shared)) - unshrunk \
+                if suppress else frozenset()
 
     def unshrunk(self, machine: str, *, deferred: bool = True) -> list[Signature]:
         """This ledger's findings by `machine` (a class name) whose shrink was cut short;
@@ -162,6 +168,8 @@ class Ledger:
                 return False
         if self.claims is not None and not self.claims.claim(finding.signature, self.owner):
             self.claims.hit(finding.signature)
+            with self._lock:
+                self._lost.add(finding.signature)
             return False
         with self._lock:
             self.findings[finding.signature] = finding

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import replace
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,32 @@ def test_a_defect_one_worker_shrank_is_not_shrunk_again_at_another_workers_place
     assert second.improve(replace(_finding("other"), program="shrunk")) is not None
     third.freeze()
     assert third.shrunk_elsewhere(late.signature)
+
+
+def test_an_example_bounded_worker_explores_the_same_whatever_the_others_claimed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same seed, same findings: in an example-bounded run (CI, the pytest front) a worker knows
+    only what its own machines met, so another worker's claims change what it reports, never
+    what it explores (they did: the pytest front's findings depended on which machine ran first)."""
+    from hypothesis import settings
+
+    from harness.campaign import Campaign
+    from harness.config import CONFIG
+
+    monkeypatch.setattr(CONFIG, "target", "mutant:no-dedupe")
+    profile = settings(settings.get_profile("ci"), max_examples=6, database=None)
+
+    def run(claims: SqliteClaims) -> tuple[Any, Ledger]:
+        ledger = Ledger(claims, owner="worker-0")
+        return Campaign(["webhook"], profile=profile, seed=0, examples=6, ledger=ledger).run(), ledger
+
+    alone, alone_ledger = run(SqliteClaims(str(tmp_path / "alone.sqlite")))
+    assert alone.findings
+    claimed = SqliteClaims(str(tmp_path / "claimed.sqlite"))  # another worker was faster
+    for finding in alone.findings:
+        assert claimed.claim(finding.signature, "worker-1")
+    late, late_ledger = run(claimed)
+    assert not late.findings  # each one is the other worker's to report ...
+    assert late_ledger.met == alone_ledger.met  # ... but met all the same, and explored alike
+    assert (late.examples, late.test_calls, late.steps) == (alone.examples, alone.test_calls, alone.steps)
+    assert claimed.hits() == {f.signature: f.hits for f in alone.findings}
