@@ -9,8 +9,8 @@ import shutil
 import subprocess
 import sys
 from dataclasses import replace
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
