@@ -3,8 +3,10 @@
 Each machine runs a whole campaign under the loaded Hypothesis profile: past its first
 finding to every distinct one its budget reaches. The machines of one pytest session share
 their findings (an SQLite file of claims, whichever xdist worker runs them), so a defect two
-machines meet is shrunk and reported once. A machine that met any finding fails, listing
-those it reported and naming those another machine of the session reported.
+machines meet is reported once, by the first to claim it; each machine still shrinks what it
+meets, so what it explores, and the session's set of findings, never depend on which ran first.
+A machine that met any finding fails, listing those it reported and naming those another
+machine of the session reported.
 """
 
 from __future__ import annotations
