@@ -294,17 +294,11 @@ def _toy_base() -> type:
     return ToyBase
 
 
-def _toy_machine() -> type:
-    """A machine whose X fails at every `x` step and F at an `f` step after an `x`: every
-    example that shows F passed X first (X was held known)."""
+def _x_counting_base() -> type:
+    """The toy bones with an `x` rule that counts its steps; `after_x` says what fails then."""
     from hypothesis.stateful import rule
 
-    from harness.violation import Violation
-
-    x = Violation("I1", "x failed", "toy:x", kind="x")
-    f = Violation("I2", "f failed after x", "toy:f", kind="f")
-
-    class ToyMachine(_toy_base()):  # type: ignore[misc]
+    class XCounting(_toy_base()):  # type: ignore[misc]
         checks = ("I1", "I2")
 
         def __init__(self) -> None:
@@ -315,6 +309,26 @@ def _toy_machine() -> type:
         def step_x(self) -> None:
             self.steps.append({"rule": "x"})
             self.xs += 1
+            self.after_x()
+
+        def after_x(self) -> None:
+            pass
+
+    return XCounting
+
+
+def _toy_machine() -> type:
+    """A machine whose X fails at every `x` step and F at an `f` step after an `x`: every
+    example that shows F passed X first (X was held known)."""
+    from hypothesis.stateful import rule
+
+    from harness.violation import Violation
+
+    x = Violation("I1", "x failed", "toy:x", kind="x")
+    f = Violation("I2", "f failed after x", "toy:f", kind="f")
+
+    class ToyMachine(_x_counting_base()):  # type: ignore[misc]
+        def after_x(self) -> None:
             self._violate(x)
 
         @rule()
@@ -514,24 +528,13 @@ def test_a_finding_first_met_while_finishing_another_is_saved_and_finished_in_it
     while a finishing pass replays or shrinks. So no saved failure of X meets Y: X's shrinker
     meets it first (dropping the `idle`), and it is cut for its own turn. Its failure must be
     saved then: a finishing view that saved nothing left it none, and it stayed unshrunk."""
-    from hypothesis.stateful import rule
-
     from harness.violation import Violation
 
     x = Violation("I1", "idle then three x", "toy:x", kind="x")
     y = Violation("I2", "two x, no idle first, while finishing", "toy:y", kind="y")
 
-    class ShrinkMeetsMachine(_toy_base()):  # type: ignore[misc]
-        checks = ("I1", "I2")
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.xs = 0
-
-        @rule()
-        def step_x(self) -> None:
-            self.steps.append({"rule": "x"})
-            self.xs += 1
+    class ShrinkMeetsMachine(_x_counting_base()):  # type: ignore[misc]
+        def after_x(self) -> None:
             idle_first = self.steps[0]["rule"] == "idle"
             if RUN.control.reshrink and self.xs == 2 and not idle_first:
                 self._violate(y)
