@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from hypothesis.database import ExampleDatabase, ReadOnlyDatabase
+from hypothesis.database import ExampleDatabase
 
 from harness.violation import Signature
 
@@ -54,7 +54,7 @@ class IndexedDatabase(ExampleDatabase):
         is deleted through it, so one that passes now stays; a failure first met through it
         is saved, so that its own shrink can be finished later from it."""
         keep = frozenset(signatures) & frozenset(self.shows.values())
-        return _SaveOnly(_Only(self, keep) if keep else ReadOnlyDatabase(self), self)
+        return _SaveOnly(_Only(self, keep) if keep else self, self)
 
 
 class _Only(ExampleDatabase):
