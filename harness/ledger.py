@@ -69,10 +69,10 @@ class Ledger:
         # defects another worker has shown shrunk at some place (as of the last sync)
         self._shrunk_shared: frozenset[DefectKey] = frozenset()
         self._lock = threading.Lock()
-        self.met: set[Signature] = set()  # every signature this ledger's machines met
-        # signatures its machines met and shrunk whose claim another worker had won: known
-        # here from then on, whichever worker won, so what a machine explores is its own
-        self._lost: set[Signature] = set()
+        # every signature this ledger's machines met: its findings, those whose claim another
+        # worker won, and those counted; all known here from then on, whichever worker won a
+        # claim, so what a machine explores is its own
+        self.met: set[Signature] = set()
 
     def known(self, signature: Signature) -> bool:
         return signature in self._known
@@ -99,8 +99,8 @@ class Ledger:
             else:
                 unshrunk = {s for s, f in self.findings.items()
                             if not f.shrunk and not (defer and self._shrunk_elsewhere(s))}
-            self._known = (frozenset(self.findings) | self._lost | frozenset(shared)) - unshrunk \
-                if suppress else frozenset()
+            self._known = (frozenset(self.met) | frozenset(shared)) - unshrunk if suppress \
+                else frozenset()
 
     def unshrunk(self, machine: str, *, deferred: bool = True) -> list[Signature]:
         """This ledger's findings by `machine` (a class name) whose shrink was cut short;
@@ -168,8 +168,6 @@ class Ledger:
                 return False
         if self.claims is not None and not self.claims.claim(finding.signature, self.owner):
             self.claims.hit(finding.signature)
-            with self._lock:
-                self._lost.add(finding.signature)
             return False
         with self._lock:
             self.findings[finding.signature] = finding
