@@ -47,6 +47,8 @@ DEFAULT_HTTP_TIMEOUT = 2.0  # seconds; HTTP clients made by the harness give up 
 SYSTEM_ACTOR = "system"
 
 CallHook = Callable[[str, str, Any], None]
+# (column titles, metamagik, clock reading) -> (the store just after set-up, its project id)
+_BUILT_BOARDS: dict[tuple[tuple[str, ...], bool, int], tuple[Store, int]] = {}
 
 
 class FakeKanboard:
@@ -62,7 +64,6 @@ class FakeKanboard:
         api_token: str = DEFAULT_API_TOKEN,
         webhook_token: str = DEFAULT_WEBHOOK_TOKEN,
     ) -> None:
-        self.store = Store()
         self.metamagik = metamagik
         self.journal = journal if journal is not None else Journal()
         self.clock = clock if clock is not None else StepClock()
@@ -77,6 +78,8 @@ class FakeKanboard:
         self._servers: list[Any] = []
         if board is not None:
             self._create_board(tuple(board))
+        else:
+            self.store = Store()
 
     @property
     def webhook_token(self) -> str:
@@ -85,14 +88,25 @@ class FakeKanboard:
     # --- set-up -----------------------------------------------------------------------
 
     def _create_board(self, titles: tuple[str, ...]) -> None:
-        """As the recording (and AgentLeeOps' setup script) does: project, clear, add."""
-        ctx = self._context()
+        """As the recording (and AgentLeeOps' setup script) does: project, clear, add.
+
+        Built once per (board, MetaMagik, time) and copied after: a world is made per example."""
+        now = int(self.clock())
+        built = _BUILT_BOARDS.get((titles, self.metamagik, now))
+        if built is not None:
+            self.store, self.project_id = built[0].copy(), built[1]
+            return
+        self.store = Store()
+        ctx = Context(self.store, now, self.metamagik, 0)
         project_id = methods.dispatch(ctx, "createProject", {"name": boards.PROJECT_NAME})
         for column in methods.dispatch(ctx, "getColumns", {"project_id": project_id}):
             methods.dispatch(ctx, "removeColumn", {"column_id": column["id"]})
         for title in titles:
             methods.dispatch(ctx, "addColumn", {"project_id": project_id, "title": title})
         self.project_id = project_id
+        if len(_BUILT_BOARDS) >= 16:  # a clock that does not restart per world: no reuse
+            _BUILT_BOARDS.clear()
+        _BUILT_BOARDS[(titles, self.metamagik, now)] = (self.store.copy(), project_id)
 
     def add_custom_field(self, name: str, *, required: bool = False, project_id: int = 0) -> int:
         """Declare a MetaMagik custom field (project_id 0: every project)."""

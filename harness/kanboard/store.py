@@ -368,6 +368,12 @@ def _schema() -> dict[str, Table]:
     return {table.name: table for table in tables}
 
 
+def _copy_table(table: Table) -> Table:
+    rows = Rows({row_id: dict(row) for row_id, row in table.rows.items()})
+    rows.version = table.rows.version
+    return Table(table.name, table.columns, table.unique, table.cascade, rows, table.in_order)
+
+
 class Store:
     """All tables of one Kanboard install; the only place rows change."""
 
@@ -381,6 +387,15 @@ class Store:
 
     def __getitem__(self, name: str) -> Table:
         return self.tables[name]
+
+    def copy(self) -> Store:
+        """An independent copy (rows are flat dicts of scalars): a world starts from a copy
+        of a board built once instead of replaying its set-up calls."""
+        twin = Store.__new__(Store)
+        twin.tables = {name: _copy_table(table) for name, table in self.tables.items()}
+        twin.blobs = dict(self.blobs)
+        twin.passwords = dict(self.passwords)
+        return twin
 
     def insert(self, name: str, values: dict[str, Any]) -> int:
         """INSERT: defaults, affinity, constraints; returns the new rowid."""
