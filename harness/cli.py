@@ -198,6 +198,7 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     from harness.observe import Observer
     from harness.reporting import Reporter, summary_line
     from harness.reports.folder import ReportsError
+    from harness.scratch import SandboxDirError, sandbox_base
 
     names = [m.strip() for m in args.machines.split(",") if m.strip()]
     unknown = [m for m in names if m not in MACHINES]
@@ -207,7 +208,8 @@ def _run(args: argparse.Namespace, target_version: str) -> int:
     profiles.use_cache_dir(cache_dir)
     try:
         profiles.check_database()
-    except profiles.DatabaseError as error:
+        sandbox_base()
+    except (profiles.DatabaseError, SandboxDirError) as error:
         raise UsageError(str(error)) from None
     profiles.register()
     reporter = Reporter(args.reports_dir, target=CONFIG.target, target_version=target_version,

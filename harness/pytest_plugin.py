@@ -52,13 +52,15 @@ def _profile(config: pytest.Config) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from harness.scratch import SandboxDirError, sandbox_base
     from targets.registry import TargetError, get_target
 
     profiles.use_cache_dir(os.environ.get("FUZZ_CACHE_DIR")
                            or os.path.join(config.getoption("--reports-dir"), ".hypothesis"))
     try:
         profiles.check_database()
-    except profiles.DatabaseError as error:
+        sandbox_base()
+    except (profiles.DatabaseError, SandboxDirError) as error:
         raise pytest.UsageError(str(error)) from None
     profiles.register()
     CONFIG.profile = _profile(config)

@@ -13,6 +13,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from harness.scratch import sandbox_base
+
 _queue: queue.Queue[Path] = queue.Queue()
 _lock = threading.Lock()
 _state: dict[str, object] = {}
@@ -24,7 +26,7 @@ def _trash() -> Path:
     with _lock:
         if _state.get("pid") != os.getpid():
             _state["pid"] = os.getpid()
-            _state["dir"] = Path(tempfile.mkdtemp(prefix="alfuzz-trash-"))
+            _state["dir"] = Path(tempfile.mkdtemp(prefix="alfuzz-trash-", dir=sandbox_base()))
             threading.Thread(target=_remove_forever, name="alfuzz-trash", daemon=True).start()
             atexit.register(_empty)
         return _state["dir"]  # type: ignore[return-value]

@@ -16,6 +16,7 @@ from harness.journal import HARNESS_ACTOR, Journal, acting_as
 from harness.kanboard import FakeKanboard
 from harness.kanboard.server import plain_http_only
 from harness.llm import ScriptedLLM
+from harness.scratch import sandbox_base
 from strategies.llm import default_answer
 from targets.base import Binding, Target
 
@@ -54,7 +55,7 @@ class World:
         self.face = face
         self.journal = Journal()
         self.clock = Clock()
-        self.root = Path(tempfile.mkdtemp(prefix="alfuzz-"))
+        self.root = Path(tempfile.mkdtemp(prefix="alfuzz-", dir=sandbox_base()))
         self.home = self.root / "home"
         self.tmp = self.root / "tmp"
         self.home.mkdir()

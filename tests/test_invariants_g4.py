@@ -67,6 +67,27 @@ def test_effects_outside_every_allowed_root_are_caught(world, where):
     assert found[0].component.startswith("tests.test_invariants_g4:")
 
 
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm on this machine")
+def test_an_escape_is_caught_when_the_sandbox_lives_in_dev_shm():
+    """Sandboxes go to /dev/shm when it is roomy (harness/scratch.py): its files are files,
+    not the device files (/dev/null) a system may write to."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    root = Path(tempfile.mkdtemp(prefix="alfuzz-g4-", dir="/dev/shm"))
+    try:
+        w = MiniWorld(root)
+        w.card("calc card", dirname="calc")
+        ws = w.workspace("calc")
+        g4 = G4Containment()
+        assert system(w, g4, lambda: write(ws / "in.txt", "x")) == []
+        found = system(w, g4, lambda: write(ws / ".." / ".." / "escaped.txt", "x"))
+        assert [v.invariant for v in found] == ["G4"], found
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def test_a_hostile_dirname_never_becomes_an_allowed_root(world):
     g4 = G4Containment()
     world.card("evil", dirname="../../escape")

@@ -47,6 +47,7 @@ from harness.journal import Event
 from harness.violation import Violation
 
 _DEVICE_PREFIXES = ("/dev/", "/proc/")
+_NOT_DEVICES = ("/dev/shm/", "/dev/mqueue/")  # ordinary files in RAM (sandboxes may live there)
 
 
 def card_values(text: Any) -> set[str]:
@@ -155,7 +156,7 @@ class G4Containment(Checker):
     def allowed(self, path: str, op: str | None) -> bool:
         if any(inside(path, root) for root in self.roots):
             return True
-        if path.startswith(_DEVICE_PREFIXES):
+        if path.startswith(_DEVICE_PREFIXES) and not path.startswith(_NOT_DEVICES):
             return True
         # creating the missing parents of an allowed root (mkdir -p ~/projects/<dirname>)
         return op == "mkdir" and any(inside(root, path) for root in self.roots)
