@@ -113,7 +113,8 @@ def bound_shrinking(seconds: int) -> None:
     """Stop each shrink after SHRINK["calls"] test calls: a stateful failure can otherwise take
     Hypothesis's full five minutes, and a time cap stops at a different point on every
     machine. Hypothesis has no public knob for either; its shrinker checks `check_calls`
-    after every call, which is where the bound goes (and its time cap stays a safety net).
+    after every call, which is where the bound goes. The time cap (`seconds`, a safety net) is
+    checked there too, so either one marks the finding as shrunk only as far as its budget went.
     A timed run's per-finding shrink time, its end, or a signal stops a shrink there too."""
     from hypothesis.internal.conjecture import engine, shrinker
 
@@ -127,7 +128,8 @@ def bound_shrinking(seconds: int) -> None:
         origin = getattr(self.shrink_target, "interesting_origin", None)
         signature = getattr(getattr(origin, "exc_type", None), "signature", None)
         started = self.__dict__.setdefault("_harness_started", time.monotonic())
-        if self.calls - self.initial_calls >= SHRINK["calls"]:
+        spent = self.calls - self.initial_calls >= SHRINK["calls"]
+        if spent or time.monotonic() - started >= engine.MAX_SHRINKING_SECONDS:
             if signature is not None:
                 RUN.control.capped.add(signature)
             raise shrinker.StopShrinking
