@@ -36,8 +36,9 @@ _SHARED: dict[tuple[int, str, Any], Any] | None = None  # reads of one unchangin
 
 @contextlib.contextmanager
 def shared_reads() -> Iterator[None]:
-    """While the checkers of one step look, the board does not change: the card list and
-    each card's tags, metadata and links are read from the fake once, not once per checker."""
+    """While the checkers of one step look, neither the board nor the files change: the card
+    list, each card's tags, metadata and links, each dirname's workspace and each workspace's
+    lock manifest are read once, not once per checker."""
     global _SHARED
     outer = _SHARED
     _SHARED = {} if outer is None else outer
@@ -47,10 +48,11 @@ def shared_reads() -> Iterator[None]:
         _SHARED = outer
 
 
-def _read(kb: Any, what: str, key: Any, read: Callable[[], Any]) -> Any:
+def _read(owner: Any, what: str, key: Any, read: Callable[[], Any]) -> Any:
+    """`read()`, or its answer already given for (owner, what, key) within `shared_reads`."""
     if _SHARED is None:
         return read()
-    slot = (id(kb), what, key)
+    slot = (id(owner), what, key)
     if slot not in _SHARED:
         _SHARED[slot] = read()
     return _SHARED[slot]
@@ -199,9 +201,14 @@ def safe_workspace(world: WorldView, dirname: str | None) -> Path | None:
 
     Safe: one path component (no separator, NUL, `.` or `..`) whose workspace really lies
     strictly inside the sandbox home. A hostile dirname never becomes an allowed root.
+    Resolved once per dirname while the checkers of a step look (the files hold still).
     """
     if not isinstance(dirname, str) or not dirname or "\x00" in dirname:
         return None
+    return _read(world, "workspace", dirname, lambda: _safe_workspace(world, dirname))
+
+
+def _safe_workspace(world: WorldView, dirname: str) -> Path | None:
     if "/" in dirname or "\\" in dirname or dirname in (".", ".."):
         return None
     try:
@@ -376,6 +383,10 @@ def _trick_data(world: WorldView, event: Event) -> dict[str, Any] | None:
 
 def listed_locks(world: WorldView, workspace: str | os.PathLike[str]) -> dict[str, str]:
     """What the target's manifest lists as locked in `workspace` now; {} when it cannot say."""
+    return dict(_read(world, "locks", os.fspath(workspace), lambda: _listed_locks(world, workspace)))
+
+
+def _listed_locks(world: WorldView, workspace: str | os.PathLike[str]) -> dict[str, str]:
     try:
         return dict(world.target.locked_artifacts(Path(workspace)) or {})
     except Exception:  # a target's reader failing on a corrupt manifest is "nothing listed"

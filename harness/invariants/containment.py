@@ -22,6 +22,7 @@ once seen, so text that flowed into the system stays tainted after the card chan
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -50,15 +51,20 @@ _DEVICE_PREFIXES = ("/dev/", "/proc/")
 _NOT_DEVICES = ("/dev/shm/", "/dev/mqueue/")  # ordinary files in RAM (sandboxes may live there)
 
 
-def card_values(text: Any) -> set[str]:
+def card_values(text: Any) -> frozenset[str]:
     """A card field as the tokens G4 matches: the whole value and each line, stripped."""
     if text is None or isinstance(text, (dict, list, tuple)):
-        return set()
-    value = str(text)
+        return frozenset()
+    return _tokens(str(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(value: str) -> frozenset[str]:
+    # every card's fields are split again after every step; most have not changed
     found = {value.strip()}
     if "\n" in value or "\r" in value:
         found.update(line.strip() for line in value.splitlines())
-    return {v for v in found if len(v) >= 2}
+    return frozenset(v for v in found if len(v) >= 2)
 
 
 def prd_values(workspace: Path) -> set[str]:
