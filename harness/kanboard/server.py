@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextlib
 import os
+import selectors
 import socket
 import tempfile
 import threading
@@ -44,11 +45,20 @@ class KanboardServer:
         self._stopping = threading.Event()
         self._httpd = _HTTPServer((host, port), _make_handler(self))
         self.host, self.port = self._httpd.server_address[:2]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
-            name=f"fake-kanboard:{self.port}", daemon=True,
-        )
+        self._wake_r, self._wake_w = socket.socketpair()  # stop() wakes the serving loop at once
+        self._thread = threading.Thread(target=self._serve, name=f"fake-kanboard:{self.port}", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        """http.server's serve_forever, but woken by stop() instead of polling: a world (one
+        per example) stops its server, and a poll would cost up to its interval each time."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._httpd, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._httpd and not self._stopping.is_set():
+                        self._httpd._handle_request_noblock()  # accept; a thread serves it
 
     @property
     def url(self) -> str:
@@ -78,9 +88,11 @@ class KanboardServer:
         if self._stopping.is_set():
             return
         self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._wake_w.send(b"x")
         self._thread.join(timeout=5)
+        self._httpd.server_close()
+        self._wake_r.close()
+        self._wake_w.close()
 
     def __enter__(self) -> KanboardServer:
         return self
