@@ -85,10 +85,14 @@ def bare_machine(n_rules: int) -> type[RuleBasedStateMachine]:
 BARE = {"steps": 0}
 
 
+BARE_EXAMPLES = 1000  # a bare run of 100 examples lasts ~0.1 s: too short to time on a busy machine
+
+
 def bare_rate(rules: int, profile: settings) -> float:
     BARE["steps"] = 0
     start = time.perf_counter()
-    run_state_machine_as_test(bare_machine(rules), settings=settings(profile, database=None))
+    examples = max(profile.max_examples, BARE_EXAMPLES)
+    run_state_machine_as_test(bare_machine(rules), settings=settings(profile, database=None, max_examples=examples))
     return BARE["steps"] / (time.perf_counter() - start)
 
 
