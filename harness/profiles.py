@@ -62,7 +62,7 @@ def check_database() -> None:
 # Test calls one finding's shrink may make, by profile (FUZZ_SHRINK_CALLS overrides): CI has
 # dozens of findings to shrink on a slow target within minutes; a night can afford minimal ones.
 SHRINK_CALLS = {"ci": 50, "dev": 200, "nightly": 500}
-SHRINK = {"calls": SHRINK_CALLS["dev"]}
+SHRINK = {"calls": SHRINK_CALLS["dev"], "seconds": 300}
 SHRINK_SECONDS = 300  # a safety net only: hitting it makes shrinking depend on the machine
 AFTER_FAILURE_CALLS = 10  # examples a Hypothesis run still generates after its first failure
 
@@ -113,12 +113,16 @@ def bound_shrinking(seconds: int) -> None:
     """Stop each shrink after SHRINK["calls"] test calls: a stateful failure can otherwise take
     Hypothesis's full five minutes, and a time cap stops at a different point on every
     machine. Hypothesis has no public knob for either; its shrinker checks `check_calls`
-    after every call, which is where the bound goes. The time cap (`seconds`, a safety net) is
-    checked there too, so either one marks the finding as shrunk only as far as its budget went.
+    after every call, which is where the bound goes. The time cap (`seconds` a finding, a safety
+    net) is checked there too, so either one marks the finding as shrunk only as far as its
+    budget went.
     A timed run's per-finding shrink time, its end, or a signal stops a shrink there too."""
     from hypothesis.internal.conjecture import engine, shrinker
 
-    engine.MAX_SHRINKING_SECONDS = seconds
+    SHRINK["seconds"] = seconds
+    # Hypothesis's own cap covers the whole shrink phase of a run and stops it unmarked:
+    # kept past the per-finding cap, as the last resort
+    engine.MAX_SHRINKING_SECONDS = 2 * seconds
     cls = shrinker.Shrinker
     original = getattr(cls.check_calls, "__wrapped__", cls.check_calls)
 
@@ -129,7 +133,7 @@ def bound_shrinking(seconds: int) -> None:
         signature = getattr(getattr(origin, "exc_type", None), "signature", None)
         started = self.__dict__.setdefault("_harness_started", time.monotonic())
         spent = self.calls - self.initial_calls >= SHRINK["calls"]
-        if spent or time.monotonic() - started >= engine.MAX_SHRINKING_SECONDS:
+        if spent or time.monotonic() - started >= SHRINK["seconds"]:
             if signature is not None:
                 RUN.control.capped.add(signature)
             raise shrinker.StopShrinking
