@@ -43,7 +43,7 @@ from tests.mutant_expectations import EXPECTED  # noqa: E402
 SIX_MUTANTS = ("no-dedupe", "tag-rmw", "write-through-symlink", "dirname-unchecked",
                "spawner-cap-per-run", "ralph-guard-staged-only")
 # the shortest repro (steps) known for each mutant's defect: `--establish-minima --seeds 0,1,2`
-# at bb85d84 (no call cap, 10 minutes a shrink; none needed more than 3 minutes)
+# at fda9d3e (no call cap, 10 minutes a shrink; none needed more than 3 minutes)
 MINIMA: dict[tuple[str, str], int] = {
     ("no-dedupe", "I1 an agent ran twice in one epoch after the first run failed"): 13,
     ("no-dedupe", "I4 an agent ran twice in one epoch"): 8,
@@ -212,6 +212,7 @@ def establish_minima(mutants: list[str], seeds: list[int]) -> None:
                 lengths.setdefault(name, []).append(length)
         for name, found in lengths.items():
             print(f"    ({mutant!r}, {name!r}): {min(found)},")
+
 
 if __name__ == "__main__":
     sys.exit(main())
