@@ -62,8 +62,8 @@ def check_database() -> None:
 # Test calls one finding's shrink may make, by profile (FUZZ_SHRINK_CALLS overrides): CI has
 # dozens of findings to shrink on a slow target within minutes; a night can afford minimal ones.
 SHRINK_CALLS = {"ci": 50, "dev": 200, "nightly": 500}
-SHRINK = {"calls": SHRINK_CALLS["dev"], "seconds": 300}
 SHRINK_SECONDS = 300  # a safety net only: hitting it makes shrinking depend on the machine
+SHRINK = {"calls": SHRINK_CALLS["dev"], "seconds": SHRINK_SECONDS}
 AFTER_FAILURE_CALLS = 10  # examples a Hypothesis run still generates after its first failure
 
 

@@ -7,6 +7,7 @@ combined machine ran 1.3x the steps/s). `FUZZ_SANDBOX_DIR` chooses the folder in
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 
@@ -15,21 +16,13 @@ RAM_DIR = "/dev/shm"
 # would read as the target's defect; below this much free space the usual temp dir is used
 MIN_FREE_BYTES = 2 * 1024**3
 
-_chosen: list[str] = []
-
-
 class SandboxDirError(ValueError):
     """FUZZ_SANDBOX_DIR names no writable directory."""
 
 
+@functools.cache
 def sandbox_base() -> str:
     """The folder sandboxes and their trash are made in (chosen once per process)."""
-    if not _chosen:
-        _chosen.append(_choose())
-    return _chosen[0]
-
-
-def _choose() -> str:
     named = os.environ.get("FUZZ_SANDBOX_DIR")
     if named:
         if not (os.path.isdir(named) and os.access(named, os.W_OK | os.X_OK)):

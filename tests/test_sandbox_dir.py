@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from harness import scratch
 
 
 @pytest.fixture
-def fresh_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scratch, "_chosen", [])
+def fresh_choice(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("FUZZ_SANDBOX_DIR", raising=False)
+    scratch.sandbox_base.cache_clear()
+    yield
+    scratch.sandbox_base.cache_clear()  # the next test's worlds choose again, as a new process
 
 
 def test_a_named_folder_is_used(fresh_choice: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -36,10 +39,10 @@ def test_a_ram_folder_with_too_little_room_is_passed_over(fresh_choice: None, mo
     monkeypatch.setattr(scratch, "RAM_DIR", str(tmp_path))
     monkeypatch.setattr(scratch, "MIN_FREE_BYTES", 0)
     assert scratch.sandbox_base() == str(tmp_path)
-    monkeypatch.setattr(scratch, "_chosen", [])
+    scratch.sandbox_base.cache_clear()
     monkeypatch.setattr(scratch, "MIN_FREE_BYTES", 1 << 62)
     assert scratch.sandbox_base() == tempfile.gettempdir()
-    monkeypatch.setattr(scratch, "_chosen", [])
+    scratch.sandbox_base.cache_clear()
     monkeypatch.setattr(scratch, "RAM_DIR", str(tmp_path / "missing"))
     monkeypatch.setattr(scratch, "MIN_FREE_BYTES", 0)
     assert scratch.sandbox_base() == tempfile.gettempdir()
