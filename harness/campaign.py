@@ -24,12 +24,16 @@ from hypothesis.database import ReadOnlyDatabase
 from hypothesis.stateful import run_state_machine_as_test
 from hypothesis.statistics import collector
 
+from harness import profiles
+from harness.config import CONFIG, make_target
 from harness.events import FindingMade, Progress, SliceEnded, Stream, TurnEnded
 from harness.ledger import RUN, Finding, Ledger, StopFuzzing
 from harness.machines import MACHINES
+from harness.minimize import minimize
 from harness.normalise import sandbox_roots, unsandboxed
 from harness.saved import IndexedDatabase
 from harness.violation import InvariantViolation, Signature
+from harness.world import World
 
 ROUND_MINUTES = 10.0  # a timed run goes round the machines at least once per this long
 UNBOUNDED = 10**9  # a timed run without --examples: the clock is the only budget
@@ -434,8 +438,10 @@ class Campaign:
         if result.stats:
             self.events.emit(SliceEnded(name, result.stats))
         for error in result.errors:
+            shrunk = error.violation.signature not in RUN.control.cut
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
-                         cls, seed, report, shrunk=error.violation.signature not in RUN.control.cut)
+                         cls, seed, report, shrunk=shrunk,
+                         minimize=shrunk and bool({Phase.shrink, Phase.reuse} & set(profile.phases)))
         for violation, trace in list(RUN.control.pending.values()):
             # raised, but the Hypothesis run ended before reporting it: kept as first found
             if violation.signature not in {e.violation.signature for e in result.errors}:
@@ -448,8 +454,21 @@ class Campaign:
             raise result.others[0]
         return result.generated, bool(result.errors or RUN.control.pending)
 
+    def _unshrunk_here(self, signature: Signature) -> bool:
+        """No shrunk finding of this signature is held yet (the run has not stopped): one
+        worth the replays of harness/minimize.py."""
+        held = self.ledger.findings.get(signature)
+        return not RUN.control.interrupted and (held is None or not held.shrunk)
+
     def _record(self, violation: Any, trace: dict[str, Any], program: str, cls: Any, seed: int,
-                report: MachineReport, *, shrunk: bool) -> None:
+                report: MachineReport, *, shrunk: bool, minimize: bool = False) -> None:
+        """Hold a finding Hypothesis reported; `minimize`: it was shrunk (or replayed from the
+        database, which keeps shrunk failures), so the steps its shrink could not leave out
+        are tried without (harness/minimize.py), as they were when it was first shrunk."""
+        if minimize and trace.get("steps") and self._unshrunk_here(violation.signature):
+            violation, trace, program, spent = _minimized(violation, trace, program, cls)
+            if spent:
+                RUN.control.capped.add(violation.signature)
         roots = sandbox_roots(trace["sandbox"]) if trace.get("sandbox") else []
         violation, trace = unsandboxed(violation, roots), unsandboxed(trace, roots)
         finding = Finding(
@@ -478,6 +497,31 @@ def reshrink_settings(base: settings, database: Any = None) -> settings:
     assert base.database is not None
     return settings(base, database=database or ReadOnlyDatabase(base.database),
                     max_examples=UNBOUNDED, phases=[Phase.reuse, Phase.shrink])
+
+
+def _minimized(violation: Any, trace: dict[str, Any], program: str,
+               cls: Any) -> tuple[Any, dict[str, Any], str, bool]:
+    """The finding with the steps Hypothesis's shrink left in but the defect does not need
+    left out (harness/minimize.py): no single step can go, and pairs as far as a share of
+    the shrink's budget goes; and whether time ran out before no single step could go."""
+    ends = [t for t in (RUN.control.end,) if t is not None]
+    seconds = RUN.control.shrink_seconds or profiles.SHRINK["seconds"]
+    deadline = min([time.monotonic() + seconds, *ends])
+    # every single step, then pairs: a quarter as many as the shrink had test calls
+    result = minimize(trace["steps"], lambda v: v.signature == violation.signature,
+                      checks=getattr(cls, "checks", None), deadline=deadline,
+                      max_pairs=profiles.SHRINK["calls"] // 4,
+                      make_world=lambda: World(make_target(), face=CONFIG.face))
+    best = result.best
+    if best is None:
+        return violation, trace, program, not result.one_minimal
+    dropped = len(trace["steps"]) - len(best.steps)
+    trace = {**trace, "steps": best.steps, "violation": best.violation, "journal": best.journal,
+             "sandbox": best.sandbox}
+    note = (f"# Hypothesis shrank this failure to {len(best.steps) + dropped} steps; replaying the "
+            f"recorded steps showed {dropped} of them were not needed: the trace has the "
+            f"{len(best.steps)} that are.\n")
+    return best.violation, trace, note + program if program else program, not result.one_minimal
 
 
 def _program(error: BaseException) -> str:

@@ -20,6 +20,7 @@ FramePredicate = Callable[[FrameType], bool]
 Roots = FramePredicate | Iterable[str | Path] | None
 
 UNKNOWN = "?"
+_FILE_CACHES: dict[tuple[str, ...], dict[str, bool]] = {}  # dirs -> code file -> under them
 
 
 class CodeRoots:
@@ -40,7 +41,9 @@ class CodeRoots:
                     modules.append(text)
         self.dirs = tuple(sorted(set(dirs)))
         self.modules = tuple(sorted(set(modules)))
-        self._file_cache: dict[str, bool] = {}
+        # shared by every CodeRoots with these dirs: one is built per world (per example),
+        # and the code's files do not move during a run
+        self._file_cache = _FILE_CACHES.setdefault(self.dirs, {})
 
     def __bool__(self) -> bool:
         return bool(self.predicate or self.dirs or self.modules)

@@ -96,3 +96,30 @@ def test_regression_test_fails_on_the_defect_and_passes_on_the_fix(three_runs: l
     fixed = subprocess.run(cmd, cwd=ROOT, env={**env, "FUZZ_TARGET": "reference"}, capture_output=True,
                            text=True, timeout=300)
     assert fixed.returncode == 0, fixed.stdout[-2000:]
+
+
+def test_no_single_step_of_a_shrunk_finding_can_be_left_out(three_runs: list) -> None:
+    """After Hypothesis's shrink, harness/minimize.py drops what the defect does not need."""
+    from harness.machines import WebhookMachine
+    from harness.minimize import reproduce
+    from harness.world import World
+    from targets.registry import get_target
+
+    def world() -> World:
+        return World(get_target("mutant:no-dedupe"))
+
+    result, _ = three_runs[0]
+    for finding in result.findings:
+        steps = finding.trace["steps"]
+
+        def same(v: object, signature: object = finding.signature) -> bool:
+            return v.signature == signature  # type: ignore[attr-defined]
+
+        full = reproduce(steps, same, checks=WebhookMachine.checks, make_world=world)
+        assert full is not None and len(full.steps) == len(steps)
+        every = frozenset(c for cards in full.made for c in cards)
+        for i in range(len(steps)):
+            kept = [k for k in range(len(steps)) if k != i]
+            shorter = reproduce([full.steps[k] for k in kept], same, checks=WebhookMachine.checks,
+                                make_world=world, made=[full.made[k] for k in kept], every_made=every)
+            assert shorter is None, f"step {i + 1} ({steps[i]['text']}) was not needed"

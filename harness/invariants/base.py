@@ -215,11 +215,30 @@ def _safe_workspace(world: WorldView, dirname: str) -> Path | None:
         ws = Path(world.target.workspace(dirname))
     except Exception:
         return None
-    home = os.path.realpath(world.home)
-    real = os.path.realpath(ws)
+    home = _read(world, "home", None, lambda: os.path.realpath(world.home))
+    real = resolved_below(str(world.home), home, str(ws))
     if real == home or not inside(real, home):
         return None
     return Path(real)
+
+
+def resolved_below(root: str, real_root: str, path: str) -> str:
+    """`os.path.realpath(path)`, given `root` and its realpath: below `root` only the
+    components under it are looked at (checkers resolve workspaces after every step, and
+    the sandbox's own ancestors cost as many lstat calls again)."""
+    prefix = root.rstrip(os.sep) + os.sep
+    if not path.startswith(prefix):
+        return os.path.realpath(path)
+    current = real_root
+    for part in path[len(prefix):].split(os.sep):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            return os.path.realpath(path)
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return os.path.realpath(path)
+    return current
 
 
 def card_workspaces(world: WorldView) -> dict[int, Path]:

@@ -286,9 +286,14 @@ class I3FloodControl(Checker):
         self.history = History()
         self.pre: Family = Family()
         self.plans: dict[int, CapPlan] = {}  # run start seq -> plan (over-cap runs only)
+        self._after: tuple[int, Family] | None = None  # the family the last check saw, and when
 
     def before_step(self, world: WorldView) -> None:
-        self.pre = family(world, self.history)
+        # nothing journaled since the last check: the board and the history are as it left them
+        if self._after is not None and self._after[0] == world.journal.last_seq():
+            self.pre = self._after[1]
+        else:
+            self.pre = family(world, self.history)
 
     def examine(self, world: WorldView, events: Sequence[Event]) -> list[Violation]:
         cap = int(getattr(world.target, "fanout_cap", 20))
@@ -334,6 +339,7 @@ class I3FloodControl(Checker):
     def _cap(self, world: WorldView, cap: int) -> list[Violation]:
         found: list[Violation] = []
         fam = family(world, self.history)
+        self._after = (world.journal.last_seq(), fam)
         for epic in sorted(fam.epics):
             children = fam.children(epic)
             if len(children) <= cap:

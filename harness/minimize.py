@@ -1,0 +1,175 @@
+"""Step-level minimisation after Hypothesis's shrink: drop every step (and pair of steps) whose
+removal still gives the same finding, replaying the concrete recorded steps.
+
+Hypothesis shrinks a choice sequence, where removing one step shifts every later draw (which
+rule a precondition leaves, which card an index picks), so it can stop at a local minimum: a
+webhook move and its delivery that only go together, a scripted answer nothing reads, a card
+nothing needs but whose id later steps name. The recorded steps name their cards and answers
+outright, so replaying them with some left out tells at once whether those steps mattered
+(later steps' card numbers follow the cards as they are renumbered). What comes out is
+1-minimal (no single step can go) and, within the replay budget, 2-minimal; the same trace
+always gives the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.invariants import all_checkers
+from harness.invariants.base import shared_reads
+from harness.steps import Step, apply_modelled
+from harness.violation import Violation
+from harness.world import World
+
+MAX_PAIRS = 400  # pairs of steps a finding may try leaving out (a count keeps runs deterministic)
+
+
+@dataclass
+class Reproduced:
+    """A run of some steps that ended on the finding: what a trace needs of it."""
+
+    steps: list[dict[str, Any]]  # {"rule", "args", "text"}, up to the step that showed it
+    violation: Violation
+    journal: list[Any]  # the replay world's events
+    sandbox: str  # the replay world's root (its paths are in the texts above)
+    made: list[list[int]]  # per step, the cards it created (in id order)
+
+
+@dataclass
+class Minimized:
+    best: Reproduced | None  # None: no smaller run gave the finding
+    replays: int
+    complete: bool  # every candidate was tried: no step nor pair of steps can go
+    one_minimal: bool  # no single step can go (the pairs may not all have been tried)
+
+
+class _Gone(Exception):
+    """A step names a card whose creation was left out."""
+
+
+def reproduce(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], bool], *,
+              checks: Sequence[str] | None, make_world: Callable[[], World],
+              made: Sequence[Sequence[int]] | None = None,
+              every_made: frozenset[int] = frozenset()) -> Reproduced | None:
+    """Apply `steps` to a new world, every checker after each, until a `wanted` violation
+    shows; None if none does (or a step cannot be applied without what was left out).
+
+    `made`: per step, the cards it created in the run the steps come from, and `every_made`
+    all the cards that run's steps created (left-out ones included); a card a step names is
+    then the card made in its place here (None: the steps are that run's own)."""
+    world = make_world()
+    checkers = [c for c in all_checkers() if checks is None or c.invariant in checks]
+    lost = every_made - {card for cards in made or () for card in cards}
+    renumber: dict[int, int] = {}
+    done: list[dict[str, Any]] = []
+    done_made: list[list[int]] = []
+    try:
+        for index, raw in enumerate(steps):
+            try:
+                args = _renumbered(raw.get("args", {}), renumber, every_made, bool(lost))
+            except _Gone:
+                return None
+            with shared_reads():
+                for checker in checkers:
+                    checker.before_step(world)
+            before = _card_ids(world)
+            try:
+                applied = apply_modelled(world, Step(raw["rule"], dict(args)))
+            except Exception:  # e.g. a step on a card deleted in this shorter run
+                return None
+            new = sorted(_card_ids(world) - before)
+            if made is not None:
+                # the same step may make fewer cards here: those it does not are gone
+                renumber.update(zip(made[index], new, strict=False))
+            done.append({"rule": raw["rule"], "args": args, "text": applied.text})
+            done_made.append(new)
+            with shared_reads():
+                found = [v for checker in checkers for v in checker.check(world)]
+            hit = next((v for v in found if wanted(v)), None)
+            if hit is not None:
+                return Reproduced(done, hit, world.journal.events(), str(world.root), done_made)
+        return None
+    finally:
+        world.close()
+
+
+def _card_ids(world: World) -> set[int]:
+    return {int(task["id"]) for task in world.kanboard.tasks(active_only=False)}
+
+
+def _renumbered(args: dict[str, Any], renumber: dict[int, int], created: frozenset[int],
+                lost: bool) -> dict[str, Any]:
+    """`args` with each card it names (its own and its runners') as renumbered; a card whose
+    creation was left out (or not made again) raises _Gone, and so does a webhook payload
+    once numbers may have moved (its ids are inside the event's text)."""
+    def card(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in created:
+            return value
+        if value not in renumber:
+            raise _Gone(value)
+        return renumber[value]
+
+    moved = lost or any(old != new for old, new in renumber.items())
+    out = dict(args)
+    if "card" in out:
+        out["card"] = card(out["card"])
+    if "payload" in out and moved:
+        raise _Gone("payload")
+    if isinstance(out.get("runners"), list):
+        runners = []
+        for spec in out["runners"]:
+            spec = dict(spec) if isinstance(spec, dict) else spec
+            if isinstance(spec, dict):
+                if "payload" in spec and moved:
+                    raise _Gone("payload")
+                if "card" in spec:
+                    spec["card"] = card(spec["card"])
+            runners.append(spec)
+        out["runners"] = runners
+    return out
+
+
+def _candidates(n: int) -> Iterator[tuple[int, ...]]:
+    """Index sets to leave out, as tried: each single step from the last, then each pair."""
+    for i in reversed(range(n)):
+        yield (i,)
+    for j in reversed(range(n)):
+        for i in reversed(range(j)):
+            yield (i, j)
+
+
+def minimize(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], bool], *,
+             checks: Sequence[str] | None, make_world: Callable[[], World],
+             deadline: float | None = None, max_pairs: int = MAX_PAIRS) -> Minimized:
+    """The shortest run that still shows a `wanted` violation, found by leaving out single
+    steps, then pairs, until neither helps.
+
+    After each success the search starts over on the shorter run (a step needed before may
+    be spare now). Single steps are always all tried (at most a few times the steps); pairs,
+    `max_pairs` times in all. `deadline` (time.monotonic()) is a safety cap only."""
+    first = reproduce(steps, wanted, checks=checks, make_world=make_world)
+    replays, pairs = 1, 0
+    if first is None:  # the recorded steps do not show it on their own (e.g. timing)
+        return Minimized(None, replays, complete=True, one_minimal=True)
+    current, best = first, None
+    improved = True
+    while improved:
+        improved = False
+        for left_out in _candidates(len(current.steps)):
+            paired = len(left_out) > 1
+            if (paired and pairs >= max_pairs) or (deadline is not None and time.monotonic() > deadline):
+                return Minimized(best, replays, complete=False, one_minimal=paired)
+            kept = [k for k in range(len(current.steps)) if k not in left_out]
+            replays += 1
+            pairs += paired
+            found = reproduce([current.steps[k] for k in kept], wanted, checks=checks,
+                              make_world=make_world, made=[current.made[k] for k in kept],
+                              every_made=frozenset(c for cards in current.made for c in cards))
+            if found is not None:
+                best = current = found
+                improved = True
+                break
+    return Minimized(best, replays, complete=True, one_minimal=True)
