@@ -132,13 +132,53 @@ def _renumbered(args: dict[str, Any], renumber: dict[int, int], created: frozens
     return out
 
 
-def _candidates(n: int) -> Iterator[tuple[int, ...]]:
-    """Index sets to leave out, as tried: each single step from the last, then each pair."""
-    for i in reversed(range(n)):
-        yield (i,)
+def _pairs(n: int) -> Iterator[tuple[int, int]]:
+    """Pairs of steps to leave out, as tried: the later one from the last step back."""
     for j in reversed(range(n)):
         for i in reversed(range(j)):
-            yield (i, j)
+            yield i, j
+
+
+class _Search:
+    """One minimisation: the shortest run so far and what trying candidates has cost."""
+
+    def __init__(self, first: Reproduced, wanted: Callable[[Violation], bool],
+                 checks: Sequence[str] | None, make_world: Callable[[], World],
+                 deadline: float | None) -> None:
+        self.current, self.best = first, None
+        self.wanted, self.checks, self.make_world, self.deadline = wanted, checks, make_world, deadline
+        self.replays = 1
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
+
+    def leave_out(self, left_out: tuple[int, ...]) -> bool:
+        """Replay the current run without those steps; keep it if it still shows the finding."""
+        run = self.current
+        kept = [k for k in range(len(run.steps)) if k not in left_out]
+        self.replays += 1
+        found = reproduce([run.steps[k] for k in kept], self.wanted, checks=self.checks,
+                          make_world=self.make_world, made=[run.made[k] for k in kept],
+                          every_made=frozenset(c for cards in run.made for c in cards))
+        if found is None:
+            return False
+        self.best = self.current = found
+        return True
+
+    def singles(self) -> bool | None:
+        """Sweeps leaving out one step at a time, from the last, going on past each success,
+        until a sweep has none; whether any step went (None: out of time first)."""
+        went = False
+        while True:
+            index, this_sweep = len(self.current.steps) - 1, False
+            while index >= 0:
+                if self.out_of_time():
+                    return None
+                if self.leave_out((index,)):
+                    this_sweep = went = True
+                index = min(index, len(self.current.steps)) - 1
+            if not this_sweep:
+                return went
 
 
 def minimize(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], bool], *,
@@ -147,29 +187,22 @@ def minimize(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], bool
     """The shortest run that still shows a `wanted` violation, found by leaving out single
     steps, then pairs, until neither helps.
 
-    After each success the search starts over on the shorter run (a step needed before may
-    be spare now). Single steps are always all tried (at most a few times the steps); pairs,
-    `max_pairs` times in all. `deadline` (time.monotonic()) is a safety cap only."""
+    Single steps are all tried, sweep after sweep until one leaves none out (about twice the
+    steps, however many go); then pairs, `max_pairs` in all, each success followed by single
+    sweeps again. `deadline` (time.monotonic()) is a safety cap only."""
     first = reproduce(steps, wanted, checks=checks, make_world=make_world)
-    replays, pairs = 1, 0
     if first is None:  # the recorded steps do not show it on their own (e.g. timing)
-        return Minimized(None, replays, complete=True, one_minimal=True)
-    current, best = first, None
-    improved = True
-    while improved:
-        improved = False
-        for left_out in _candidates(len(current.steps)):
-            paired = len(left_out) > 1
-            if (paired and pairs >= max_pairs) or (deadline is not None and time.monotonic() > deadline):
-                return Minimized(best, replays, complete=False, one_minimal=paired)
-            kept = [k for k in range(len(current.steps)) if k not in left_out]
-            replays += 1
-            pairs += paired
-            found = reproduce([current.steps[k] for k in kept], wanted, checks=checks,
-                              make_world=make_world, made=[current.made[k] for k in kept],
-                              every_made=frozenset(c for cards in current.made for c in cards))
-            if found is not None:
-                best = current = found
-                improved = True
+        return Minimized(None, 1, complete=True, one_minimal=True)
+    search = _Search(first, wanted, checks, make_world, deadline)
+    pairs = 0
+    while True:
+        if search.singles() is None:
+            return Minimized(search.best, search.replays, complete=False, one_minimal=False)
+        for pair in _pairs(len(search.current.steps)):
+            if pairs >= max_pairs or search.out_of_time():
+                return Minimized(search.best, search.replays, complete=False, one_minimal=True)
+            pairs += 1
+            if search.leave_out(pair):
                 break
-    return Minimized(best, replays, complete=True, one_minimal=True)
+        else:
+            return Minimized(search.best, search.replays, complete=True, one_minimal=True)
