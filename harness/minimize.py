@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.invariants import all_checkers
-from harness.invariants.base import shared_reads
-from harness.steps import Step, apply_modelled
+from harness.replay import checked_step
+from harness.steps import Step
 from harness.violation import Violation
 from harness.world import World
 
@@ -72,12 +72,9 @@ def reproduce(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], boo
                 args = _renumbered(raw.get("args", {}), renumber, every_made, bool(lost))
             except _Gone:
                 return None
-            with shared_reads():
-                for checker in checkers:
-                    checker.before_step(world)
             before = _card_ids(world)
             try:
-                applied = apply_modelled(world, Step(raw["rule"], dict(args)))
+                applied, found = checked_step(world, checkers, Step(raw["rule"], dict(args)))
             except Exception:  # e.g. a step on a card deleted in this shorter run
                 return None
             new = sorted(_card_ids(world) - before)
@@ -86,8 +83,6 @@ def reproduce(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], boo
                 renumber.update(zip(made[index], new, strict=False))
             done.append({"rule": raw["rule"], "args": args, "text": applied.text})
             done_made.append(new)
-            with shared_reads():
-                found = [v for checker in checkers for v in checker.check(world)]
             hit = next((v for v in found if wanted(v)), None)
             if hit is not None:
                 return Reproduced(done, hit, world.journal.events(), str(world.root), done_made)

@@ -8,12 +8,13 @@ findings) and asks one question: does the recorded one happen again?
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.invariants import all_checkers
-from harness.invariants.base import shared_reads
-from harness.steps import Step, apply_modelled
+from harness.invariants.base import Checker, shared_reads
+from harness.steps import Applied, Step, apply_modelled
 from harness.violation import Violation, defect_of
 from harness.world import World
 
@@ -42,6 +43,16 @@ class ReplayResult:
         return STILL_FAILING if self.violation is not None else FIXED
 
 
+def checked_step(world: World, checkers: Sequence[Checker], step: Step) -> tuple[Applied, list[Violation]]:
+    """Apply one step between the checkers' two looks, as a fuzz run does: what it broke."""
+    with shared_reads():
+        for checker in checkers:
+            checker.before_step(world)
+    applied = apply_modelled(world, step)
+    with shared_reads():
+        return applied, [v for checker in checkers for v in checker.check(world)]
+
+
 def same_defect(recorded: Violation, met: Violation) -> bool:
     """Same invariant and the same kind of bad effect (the code around it may have moved)."""
     return defect_of(recorded.signature) == defect_of(met.signature)
@@ -66,12 +77,8 @@ def replay_trace(
     others: list[Violation] = []
     try:
         for index, raw in enumerate(trace.steps, start=1):
-            with shared_reads():
-                for checker in checkers:
-                    checker.before_step(world)
-            texts.append(apply_modelled(world, Step(raw["rule"], raw.get("args", {}))).text)
-            with shared_reads():
-                found = [v for checker in checkers for v in checker.check(world)]
+            applied, found = checked_step(world, checkers, Step(raw["rule"], raw.get("args", {})))
+            texts.append(applied.text)
             for violation in found:
                 if recorded is not None and same_defect(recorded, violation):
                     return ReplayResult(recorded, violation, index, texts, others, world.journal.to_json())
