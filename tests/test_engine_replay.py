@@ -14,9 +14,13 @@ from harness import profiles
 from harness.campaign import Campaign
 from harness.config import CONFIG
 from harness.events import Stream
+from harness.machines import WebhookMachine
+from harness.minimize import reproduce
 from harness.replay import replay_trace
 from harness.reporting import Reporter
 from harness.reports.trace import load
+from harness.world import World
+from targets.registry import get_target
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,11 +104,6 @@ def test_regression_test_fails_on_the_defect_and_passes_on_the_fix(three_runs: l
 
 def test_no_single_step_of_a_shrunk_finding_can_be_left_out(three_runs: list) -> None:
     """After Hypothesis's shrink, harness/minimize.py drops what the defect does not need."""
-    from harness.machines import WebhookMachine
-    from harness.minimize import reproduce
-    from harness.world import World
-    from targets.registry import get_target
-
     def world() -> World:
         return World(get_target("mutant:no-dedupe"))
 
