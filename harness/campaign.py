@@ -504,9 +504,9 @@ def _minimized(violation: Any, trace: dict[str, Any], program: str,
     """The finding with the steps Hypothesis's shrink left in but the defect does not need
     left out (harness/minimize.py): no single step can go, and pairs as far as a share of
     the shrink's budget goes; and whether time ran out before no single step could go."""
-    ends = [t for t in (RUN.control.end,) if t is not None]
-    seconds = RUN.control.shrink_seconds or profiles.SHRINK["seconds"]
-    deadline = min([time.monotonic() + seconds, *ends])
+    deadline = time.monotonic() + (RUN.control.shrink_seconds or profiles.SHRINK["seconds"])
+    if RUN.control.end is not None:
+        deadline = min(deadline, RUN.control.end)
     # every single step, then pairs: a quarter as many as the shrink had test calls
     result = minimize(trace["steps"], lambda v: v.signature == violation.signature,
                       checks=getattr(cls, "checks", None), deadline=deadline,

@@ -66,18 +66,19 @@ def reproduce(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], boo
     renumber: dict[int, int] = {}
     done: list[dict[str, Any]] = []
     done_made: list[list[int]] = []
+    before = _card_ids(world)
     try:
         for index, raw in enumerate(steps):
             try:
                 args = _renumbered(raw.get("args", {}), renumber, every_made, bool(lost))
             except _Gone:
                 return None
-            before = _card_ids(world)
             try:
                 applied, found = checked_step(world, checkers, Step(raw["rule"], dict(args)))
             except Exception:  # e.g. a step on a card deleted in this shorter run
                 return None
-            new = sorted(_card_ids(world) - before)
+            after = _card_ids(world)
+            new, before = sorted(after - before), after
             if made is not None:
                 # the same step may make fewer cards here: those it does not are gone
                 renumber.update(zip(made[index], new, strict=False))
@@ -140,7 +141,7 @@ class _Search:
     def __init__(self, first: Reproduced, wanted: Callable[[Violation], bool],
                  checks: Sequence[str] | None, make_world: Callable[[], World],
                  deadline: float | None) -> None:
-        self.current, self.best = first, None
+        self.first = self.current = first
         self.wanted, self.checks, self.make_world, self.deadline = wanted, checks, make_world, deadline
         self.replays = 1
 
@@ -157,8 +158,13 @@ class _Search:
                           every_made=frozenset(c for cards in run.made for c in cards))
         if found is None:
             return False
-        self.best = self.current = found
+        self.current = found
         return True
+
+    @property
+    def best(self) -> Reproduced | None:
+        """The shortest run found, if shorter than the recorded one."""
+        return None if self.current is self.first else self.current
 
     def singles(self) -> bool | None:
         """Sweeps leaving out one step at a time, from the last, going on past each success,
