@@ -7,12 +7,13 @@ webhook move and its delivery that only go together, a scripted answer nothing r
 nothing needs but whose id later steps name. The recorded steps name their cards and answers
 outright, so replaying them with some left out tells at once whether those steps mattered
 (later steps' card numbers follow the cards as they are renumbered). What comes out is
-1-minimal (no single step can go) and, within the replay budget, 2-minimal; the same trace
-always gives the same result.
+1-minimal (no single step can go) and, within the replay budget, 2-minimal, and no step can go
+by delaying one later step (see `_delays`); the same trace always gives the same result.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from harness.steps import Step
 from harness.violation import Violation
 from harness.world import World
 
-MAX_PAIRS = 400  # pairs of steps a finding may try leaving out (a count keeps runs deterministic)
+MAX_PAIRS = 400  # pairs and delays a finding may try (a count keeps runs deterministic)
 
 
 @dataclass
@@ -42,8 +43,8 @@ class Reproduced:
 class Minimized:
     best: Reproduced | None  # None: no smaller run gave the finding
     replays: int
-    complete: bool  # every candidate was tried: no step nor pair of steps can go
-    one_minimal: bool  # no single step can go (the pairs may not all have been tried)
+    complete: bool  # every candidate was tried: no step, pair of steps, or step with a delay can go
+    one_minimal: bool  # no single step can go (the pairs and delays may not all have been tried)
 
 
 class _Gone(Exception):
@@ -128,11 +129,33 @@ def _renumbered(args: dict[str, Any], renumber: dict[int, int], created: frozens
     return out
 
 
-def _pairs(n: int) -> Iterator[tuple[int, int]]:
-    """Pairs of steps to leave out, as tried: the later one from the last step back."""
+Order = list[int]  # the current run's steps to replay, by index, in this order
+
+
+def _pairs(n: int) -> Iterator[Order]:
+    """Runs without a pair of steps, as tried: the later one from the last step back."""
     for j in reversed(range(n)):
         for i in reversed(range(j)):
-            yield i, j
+            yield [k for k in range(n) if k not in (i, j)]
+
+
+def _delays(run: Reproduced) -> Iterator[Order]:
+    """Runs without one step k and with one later step j delayed past some step i after it,
+    the last step staying last. A step's effect can often come from a later step instead (a
+    webhook's delivery does what an orchestrator pass did), but only if a step in between
+    waits (a handler acts on the card's column as it is when the event arrives). A step that
+    makes cards or carries a webhook payload never moves: card numbers stay as they were."""
+    n = len(run.steps)
+    movable = [not run.made[j] and "payload" not in run.steps[j].get("args", {})
+               for j in range(n)]
+    for k in reversed(range(n - 1)):
+        for j in range(k + 1, n - 1):
+            if not movable[j]:
+                continue
+            for i in range(j + 1, n - 1):
+                order = [x for x in range(n) if x not in (k, j)]
+                order.insert(order.index(i) + 1, j)
+                yield order
 
 
 class _Search:
@@ -148,15 +171,15 @@ class _Search:
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
 
-    def leave_out(self, left_out: tuple[int, ...]) -> bool:
-        """Replay the current run without those steps; keep it if it still shows the finding."""
+    def replay(self, order: Order) -> bool:
+        """Replay the current run's steps in `order`; keep the run if it still shows the
+        finding in fewer steps."""
         run = self.current
-        kept = [k for k in range(len(run.steps)) if k not in left_out]
         self.replays += 1
-        found = reproduce([run.steps[k] for k in kept], self.wanted, checks=self.checks,
-                          make_world=self.make_world, made=[run.made[k] for k in kept],
+        found = reproduce([run.steps[k] for k in order], self.wanted, checks=self.checks,
+                          make_world=self.make_world, made=[run.made[k] for k in order],
                           every_made=frozenset(c for cards in run.made for c in cards))
-        if found is None:
+        if found is None or len(found.steps) >= len(run.steps):
             return False
         self.current = found
         return True
@@ -175,7 +198,7 @@ class _Search:
             while index >= 0:
                 if self.out_of_time():
                     return None
-                if self.leave_out((index,)):
+                if self.replay([k for k in range(len(self.current.steps)) if k != index]):
                     this_sweep = went = True
                 index = min(index, len(self.current.steps)) - 1
             if not this_sweep:
@@ -186,24 +209,25 @@ def minimize(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], bool
              checks: Sequence[str] | None, make_world: Callable[[], World],
              deadline: float | None = None, max_pairs: int = MAX_PAIRS) -> Minimized:
     """The shortest run that still shows a `wanted` violation, found by leaving out single
-    steps, then pairs, until neither helps.
+    steps, then pairs, then single steps with a later one delayed, until none helps.
 
     Single steps are all tried, sweep after sweep until one leaves none out (about twice the
-    steps, however many go); then pairs, `max_pairs` in all, each success followed by single
-    sweeps again. `deadline` (time.monotonic()) is a safety cap only."""
+    steps, however many go); then pairs and delays, `max_pairs` in all, each success followed
+    by single sweeps again. `deadline` (time.monotonic()) is a safety cap only."""
     first = reproduce(steps, wanted, checks=checks, make_world=make_world)
     if first is None:  # the recorded steps do not show it on their own (e.g. timing)
         return Minimized(None, 1, complete=True, one_minimal=True)
     search = _Search(first, wanted, checks, make_world, deadline)
-    pairs = 0
+    tries = 0
     while True:
         if search.singles() is None:
             return Minimized(search.best, search.replays, complete=False, one_minimal=False)
-        for pair in _pairs(len(search.current.steps)):
-            if pairs >= max_pairs or search.out_of_time():
+        run = search.current
+        for order in itertools.chain(_pairs(len(run.steps)), _delays(run)):
+            if tries >= max_pairs or search.out_of_time():
                 return Minimized(search.best, search.replays, complete=False, one_minimal=True)
-            pairs += 1
-            if search.leave_out(pair):
+            tries += 1
+            if search.replay(order):
                 break
         else:
             return Minimized(search.best, search.replays, complete=True, one_minimal=True)

@@ -97,3 +97,42 @@ def test_cards_made_in_a_run_with_steps_left_out_are_followed_by_their_new_numbe
     orphan = [card("Story", ".."), move(1, DRAFT), DELIVER, DELIVER]
     assert reproduce(orphan, escapes, checks=("G4",), make_world=mutant_world, made=made,
                      every_made=every_made) is None
+
+
+def orchestrate() -> dict[str, Any]:
+    return {"rule": "orchestrate", "args": {}}
+
+
+# The design is approved by an orchestrator pass; the planning pass then writes prd.json,
+# which a person replaced by a symlink onto the locked DESIGN.md. The approval's webhook,
+# delivered late, could approve the design instead of that pass, but only if the move to
+# Planning Draft waits until it has arrived (the handler reads the card's column then).
+SYMLINK = [card("Epic: calculator", "demo-app"), move(1, DRAFT), orchestrate(),
+           move(1, "3. Design Approved"), orchestrate(),
+           {"rule": "trick", "args": {"card": 1, "kind": "symlink_over", "path": "prd.json",
+                                      "to": "DESIGN.md"}},
+           move(1, "4. Planning Draft"), DELIVER, DELIVER, DELIVER, DELIVER]
+
+
+def symlink_world() -> World:
+    return World(get_target("mutant:write-through-symlink"))
+
+
+def test_a_step_goes_when_a_later_one_is_delayed() -> None:
+    full = reproduce(SYMLINK, lambda v: v.invariant == "G1", checks=("G1",), make_world=symlink_world)
+    assert full is not None and len(full.steps) == len(SYMLINK)
+    signature = full.violation.signature
+
+    def same(v: Any) -> bool:
+        return v.signature == signature
+
+    pairs = len(SYMLINK) * (len(SYMLINK) - 1) // 2
+    without = minimize(SYMLINK, same, checks=("G1",), make_world=symlink_world, max_pairs=pairs)
+    assert without.best is None and without.one_minimal  # no step nor pair can go
+    result = minimize(SYMLINK, same, checks=("G1",), make_world=symlink_world)
+    assert result.complete and result.best is not None
+    rules = [s["rule"] for s in result.best.steps]
+    # the second pass went; the move to Planning Draft now follows the approval's delivery
+    assert rules == ["create_card", "move", "orchestrate", "move", "trick",
+                     "deliver", "deliver", "deliver", "move", "deliver"]
+    assert result.best.steps[7]["text"].startswith("webhook task.move.column for card #1 to 3.")
