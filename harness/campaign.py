@@ -25,6 +25,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from hypothesis.statistics import collector
 
 from harness import profiles
+from harness.collector import fewer_collections
 from harness.config import CONFIG, make_target
 from harness.events import FindingMade, Progress, SliceEnded, Stream, TurnEnded
 from harness.ledger import RUN, Finding, Ledger, StopFuzzing
@@ -215,7 +216,7 @@ class Campaign:
 
     def run(self) -> CampaignResult:
         self.started = time.monotonic()
-        with _running(self.ledger, self._progress):
+        with _running(self.ledger, self._progress), fewer_collections():
             try:
                 if self.minutes is None:
                     for name in self.names:

@@ -158,28 +158,50 @@ def _delays(run: Reproduced) -> Iterator[Order]:
                 yield order
 
 
+# Steps that hand a queued webhook event over: real Kanboard posts its webhooks as the events
+# happen, so a repro reads best with each delivery as early as the finding lets it be.
+DELIVERIES = frozenset({"deliver"})
+
+
+def _advances(run: Reproduced) -> Iterator[Order]:
+    """Runs with one delivery moved one step earlier, past a step that is not a delivery,
+    the first delivery first. Each move brings a delivery earlier and none later, so moving
+    ends; a move that loses the finding is not kept."""
+    n = len(run.steps)
+    for p in range(1, n):
+        if run.steps[p]["rule"] in DELIVERIES and run.steps[p - 1]["rule"] not in DELIVERIES:
+            order = list(range(n))
+            order[p - 1], order[p] = p, p - 1
+            yield order
+
+
 class _Search:
     """One minimisation: the shortest run so far and what trying candidates has cost."""
 
     def __init__(self, first: Reproduced, wanted: Callable[[Violation], bool],
                  checks: Sequence[str] | None, make_world: Callable[[], World],
-                 deadline: float | None) -> None:
+                 deadline: float | None, max_tries: int) -> None:
         self.first = self.current = first
         self.wanted, self.checks, self.make_world, self.deadline = wanted, checks, make_world, deadline
         self.replays = 1
+        self.tries, self.max_tries = 0, max_tries  # budgeted candidates (all but single steps)
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
 
-    def replay(self, order: Order) -> bool:
+    def spent(self) -> bool:
+        """Whether the budget or the time for budgeted candidates is used up."""
+        return self.tries >= self.max_tries or self.out_of_time()
+
+    def replay(self, order: Order, *, as_long: bool = False) -> bool:
         """Replay the current run's steps in `order`; keep the run if it still shows the
-        finding in fewer steps."""
+        finding in fewer steps (`as_long`: in no more)."""
         run = self.current
         self.replays += 1
         found = reproduce([run.steps[k] for k in order], self.wanted, checks=self.checks,
                           make_world=self.make_world, made=[run.made[k] for k in order],
                           every_made=frozenset(c for cards in run.made for c in cards))
-        if found is None or len(found.steps) >= len(run.steps):
+        if found is None or len(found.steps) > len(run.steps) - (not as_long):
             return False
         self.current = found
         return True
@@ -204,30 +226,56 @@ class _Search:
             if not this_sweep:
                 return went
 
+    def prompt_deliveries(self) -> bool | None:
+        """Move each delivery as early as the finding allows; whether any moved (None: the
+        budget ran out first)."""
+        moved = False
+        while True:
+            for order in _advances(self.current):
+                if self.spent():
+                    return None
+                self.tries += 1
+                if self.replay(order, as_long=True):
+                    moved = True
+                    break
+            else:
+                return moved
+
+    def shorter(self) -> bool | None:
+        """Leave out a pair of steps, or a step with a later one delayed; whether one did
+        (None: the budget ran out first)."""
+        run = self.current
+        for order in itertools.chain(_pairs(len(run.steps)), _delays(run)):
+            if self.spent():
+                return None
+            self.tries += 1
+            if self.replay(order):
+                return True
+        return False
+
 
 def minimize(steps: Sequence[dict[str, Any]], wanted: Callable[[Violation], bool], *,
              checks: Sequence[str] | None, make_world: Callable[[], World],
              deadline: float | None = None, max_pairs: int = MAX_PAIRS) -> Minimized:
     """The shortest run that still shows a `wanted` violation, found by leaving out single
-    steps, then pairs, then single steps with a later one delayed, until none helps.
+    steps, moving deliveries earlier, then leaving out pairs, then single steps with a later
+    one delayed, until none helps.
 
     Single steps are all tried, sweep after sweep until one leaves none out (about twice the
-    steps, however many go); then pairs and delays, `max_pairs` in all, each success followed
-    by single sweeps again. `deadline` (time.monotonic()) is a safety cap only."""
+    steps, however many go); the other candidates are `max_pairs` in all, and each success
+    is followed by single sweeps again. `deadline` (time.monotonic()) is a safety cap only."""
     first = reproduce(steps, wanted, checks=checks, make_world=make_world)
     if first is None:  # the recorded steps do not show it on their own (e.g. timing)
         return Minimized(None, 1, complete=True, one_minimal=True)
-    search = _Search(first, wanted, checks, make_world, deadline)
-    tries = 0
+    search = _Search(first, wanted, checks, make_world, deadline, max_pairs)
     while True:
         if search.singles() is None:
             return Minimized(search.best, search.replays, complete=False, one_minimal=False)
-        run = search.current
-        for order in itertools.chain(_pairs(len(run.steps)), _delays(run)):
-            if tries >= max_pairs or search.out_of_time():
-                return Minimized(search.best, search.replays, complete=False, one_minimal=True)
-            tries += 1
-            if search.replay(order):
-                break
-        else:
+        moved = search.prompt_deliveries()
+        if moved:
+            continue
+        went = search.shorter() if moved is not None else None
+        if went is None:
+            return Minimized(search.best, search.replays, complete=False, one_minimal=True)
+        if not went:
             return Minimized(search.best, search.replays, complete=True, one_minimal=True)

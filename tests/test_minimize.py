@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+import harness.minimize
 from harness.minimize import minimize, reproduce
 from harness.world import World
 from targets.registry import get_target
@@ -41,9 +44,31 @@ def escapes(violation: Any) -> bool:
     return violation.invariant == "G4"
 
 
-def test_the_steps_and_pairs_the_defect_does_not_need_are_left_out() -> None:
+def test_deliveries_follow_what_they_deliver_and_the_steps_the_defect_does_not_need_go() -> None:
     full = reproduce(STEPS, escapes, checks=("G4",), make_world=mutant_world)
     assert full is not None and len(full.steps) == len(STEPS)
+    signature = full.violation.signature
+
+    result = minimize(STEPS, lambda v: v.signature == signature, checks=("G4",),
+                      make_world=mutant_world)
+
+    assert result.complete and result.one_minimal and result.best is not None
+    # each webhook is delivered as soon as it can be; the noise went, and so did the epic's
+    # move, which needs no delivery of its own to go with it now
+    assert [(s["rule"], s["args"]) for s in result.best.steps] == [
+        (s["rule"], s["args"]) for s in
+        [STEPS[0], DELIVER, STEPS[3], DELIVER, move(2, DRAFT), DELIVER]]
+    assert [s["text"] for s in result.best.steps][3] == \
+        "webhook task.create for card #2 delivered (HTTP 200)"
+    again = reproduce(result.best.steps, lambda v: v.signature == signature, checks=("G4",),
+                      make_world=mutant_world)
+    assert again is not None and len(again.steps) == 6
+
+
+def test_a_pair_of_steps_goes_that_neither_could_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness.minimize, "DELIVERIES", frozenset())  # deliveries stay late
+    full = reproduce(STEPS, escapes, checks=("G4",), make_world=mutant_world)
+    assert full is not None
     signature = full.violation.signature
 
     result = minimize(STEPS, lambda v: v.signature == signature, checks=("G4",),
@@ -118,10 +143,15 @@ def symlink_world() -> World:
     return World(get_target("mutant:write-through-symlink"))
 
 
-def test_a_step_goes_when_a_later_one_is_delayed() -> None:
+def symlink_signature() -> Any:
     full = reproduce(SYMLINK, lambda v: v.invariant == "G1", checks=("G1",), make_world=symlink_world)
     assert full is not None and len(full.steps) == len(SYMLINK)
-    signature = full.violation.signature
+    return full.violation.signature
+
+
+def test_a_step_goes_when_a_later_one_is_delayed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness.minimize, "DELIVERIES", frozenset())  # deliveries stay late
+    signature = symlink_signature()
 
     def same(v: Any) -> bool:
         return v.signature == signature
@@ -136,3 +166,14 @@ def test_a_step_goes_when_a_later_one_is_delayed() -> None:
     assert rules == ["create_card", "move", "orchestrate", "move", "trick",
                      "deliver", "deliver", "deliver", "move", "deliver"]
     assert result.best.steps[7]["text"].startswith("webhook task.move.column for card #1 to 3.")
+
+
+def test_with_prompt_deliveries_no_orchestrator_pass_is_needed() -> None:
+    signature = symlink_signature()
+    result = minimize(SYMLINK, lambda v: v.signature == signature, checks=("G1",),
+                      make_world=symlink_world)
+    assert result.complete and result.best is not None
+    assert [(s["rule"], s["args"].get("column")) for s in result.best.steps] == [
+        ("create_card", INBOX), ("deliver", None), ("move", DRAFT), ("deliver", None),
+        ("move", "3. Design Approved"), ("deliver", None), ("trick", None),
+        ("move", "4. Planning Draft"), ("deliver", None)]
