@@ -520,8 +520,8 @@ def _minimized(violation: Any, trace: dict[str, Any], program: str,
     trace = {**trace, "steps": best.steps, "violation": best.violation, "journal": best.journal,
              "sandbox": best.sandbox}
     note = (f"# Hypothesis shrank this failure to {len(best.steps) + dropped} steps; replaying the "
-            f"recorded steps showed {dropped} of them were not needed: the trace has the "
-            f"{len(best.steps)} that are.\n")
+            f"recorded steps (webhook deliveries as early as the finding allows) showed {dropped} "
+            f"of them were not needed: the trace has the {len(best.steps)} that are.\n")
     return best.violation, trace, note + program if program else program, not result.one_minimal
 
 

@@ -6,9 +6,11 @@ rule a precondition leaves, which card an index picks), so it can stop at a loca
 webhook move and its delivery that only go together, a scripted answer nothing reads, a card
 nothing needs but whose id later steps name. The recorded steps name their cards and answers
 outright, so replaying them with some left out tells at once whether those steps mattered
-(later steps' card numbers follow the cards as they are renumbered). What comes out is
-1-minimal (no single step can go) and, within the replay budget, 2-minimal, and no step can go
-by delaying one later step (see `_delays`); the same trace always gives the same result.
+(later steps' card numbers follow the cards as they are renumbered). Webhook deliveries are
+also moved as early as the finding allows, which often makes an orchestrator pass or a card
+unneeded. What comes out is 1-minimal (no single step can go) and, within the replay budget,
+2-minimal, and no step can go by delaying one later step (see `_delays`); the same trace
+always gives the same result.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from harness.steps import Step
 from harness.violation import Violation
 from harness.world import World
 
-MAX_PAIRS = 400  # pairs and delays a finding may try (a count keeps runs deterministic)
+MAX_PAIRS = 400  # moves, pairs and delays a finding may try (a count keeps runs deterministic)
+# Steps that hand a queued webhook event over: real Kanboard posts its webhooks as the events
+# happen, so a repro reads best with each delivery as early as the finding lets it be.
+DELIVERIES = frozenset({"deliver"})
 
 
 @dataclass
@@ -158,23 +163,6 @@ def _delays(run: Reproduced) -> Iterator[Order]:
                 yield order
 
 
-# Steps that hand a queued webhook event over: real Kanboard posts its webhooks as the events
-# happen, so a repro reads best with each delivery as early as the finding lets it be.
-DELIVERIES = frozenset({"deliver"})
-
-
-def _advances(run: Reproduced) -> Iterator[Order]:
-    """Runs with one delivery moved one step earlier, past a step that is not a delivery,
-    the first delivery first. Each move brings a delivery earlier and none later, so moving
-    ends; a move that loses the finding is not kept."""
-    n = len(run.steps)
-    for p in range(1, n):
-        if run.steps[p]["rule"] in DELIVERIES and run.steps[p - 1]["rule"] not in DELIVERIES:
-            order = list(range(n))
-            order[p - 1], order[p] = p, p - 1
-            yield order
-
-
 class _Search:
     """One minimisation: the shortest run so far and what trying candidates has cost."""
 
@@ -227,19 +215,24 @@ class _Search:
                 return went
 
     def prompt_deliveries(self) -> bool | None:
-        """Move each delivery as early as the finding allows; whether any moved (None: the
-        budget ran out first)."""
-        moved = False
-        while True:
-            for order in _advances(self.current):
+        """Move each delivery one step earlier, past a step that is not a delivery, again and
+        again while the finding still shows, the first delivery first; whether any moved
+        (None: the budget ran out first). Every move brings a delivery earlier and none
+        later, so moving ends."""
+        moved, index = False, 1
+        while index < len(self.current.steps):
+            steps = self.current.steps
+            if steps[index]["rule"] in DELIVERIES and steps[index - 1]["rule"] not in DELIVERIES:
                 if self.spent():
                     return None
                 self.tries += 1
+                order = list(range(len(steps)))
+                order[index - 1], order[index] = index, index - 1
                 if self.replay(order, as_long=True):
-                    moved = True
-                    break
-            else:
-                return moved
+                    moved, index = True, max(index - 1, 1)  # the same delivery, further
+                    continue
+            index += 1
+        return moved
 
     def shorter(self) -> bool | None:
         """Leave out a pair of steps, or a step with a later one delayed; whether one did
