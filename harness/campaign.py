@@ -521,7 +521,10 @@ def _minimized(violation: Any, trace: dict[str, Any], program: str,
              "sandbox": best.sandbox}
     note = (f"# Hypothesis shrank this failure to {len(best.steps) + dropped} steps; replaying the "
             f"recorded steps (webhook deliveries as early as the finding allows) showed {dropped} "
-            f"of them were not needed: the trace has the {len(best.steps)} that are.\n")
+            f"of them were not needed: the trace has the {len(best.steps)} that are.\n"
+            if dropped else
+            f"# Hypothesis shrank this failure to {len(best.steps)} steps; replaying them showed "
+            f"webhook deliveries could come earlier: the trace has them so.\n")
     return best.violation, trace, note + program if program else program, not result.one_minimal
 
 

@@ -46,9 +46,10 @@ class Reproduced:
 
 @dataclass
 class Minimized:
-    best: Reproduced | None  # None: no smaller run gave the finding
+    best: Reproduced | None  # None: no shorter run (nor one with deliveries earlier) gave it
     replays: int
-    complete: bool  # every candidate was tried: no step, pair of steps, or step with a delay can go
+    complete: bool  # every candidate was tried: no step, pair, or step with a delay can go,
+    # and no delivery can come earlier
     one_minimal: bool  # no single step can go (the pairs and delays may not all have been tried)
 
 
@@ -196,7 +197,8 @@ class _Search:
 
     @property
     def best(self) -> Reproduced | None:
-        """The shortest run found, if shorter than the recorded one."""
+        """The run found, if it differs from the recorded one (fewer steps, or the same with
+        deliveries earlier)."""
         return None if self.current is self.first else self.current
 
     def singles(self) -> bool | None:
