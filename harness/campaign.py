@@ -442,7 +442,7 @@ class Campaign:
             shrunk = error.violation.signature not in RUN.control.cut
             self._record(error.violation, getattr(error, "trace", None) or {}, _program(error),
                          cls, seed, report, shrunk=shrunk,
-                         minimize=shrunk and bool({Phase.shrink, Phase.reuse} & set(profile.phases)))
+                         minimizing=shrunk and bool({Phase.shrink, Phase.reuse} & set(profile.phases)))
         for violation, trace in list(RUN.control.pending.values()):
             # raised, but the Hypothesis run ended before reporting it: kept as first found
             if violation.signature not in {e.violation.signature for e in result.errors}:
@@ -462,11 +462,11 @@ class Campaign:
         return not RUN.control.interrupted and (held is None or not held.shrunk)
 
     def _record(self, violation: Any, trace: dict[str, Any], program: str, cls: Any, seed: int,
-                report: MachineReport, *, shrunk: bool, minimize: bool = False) -> None:
-        """Hold a finding Hypothesis reported; `minimize`: it was shrunk (or replayed from the
+                report: MachineReport, *, shrunk: bool, minimizing: bool = False) -> None:
+        """Hold a finding Hypothesis reported; `minimizing`: it was shrunk (or replayed from the
         database, which keeps shrunk failures), so the steps its shrink could not leave out
         are tried without (harness/minimize.py), as they were when it was first shrunk."""
-        if minimize and trace.get("steps") and self._unshrunk_here(violation.signature):
+        if minimizing and trace.get("steps") and self._unshrunk_here(violation.signature):
             violation, trace, program, spent = _minimized(violation, trace, program, cls)
             if spent:
                 RUN.control.capped.add(violation.signature)
@@ -503,12 +503,13 @@ def reshrink_settings(base: settings, database: Any = None) -> settings:
 def _minimized(violation: Any, trace: dict[str, Any], program: str,
                cls: Any) -> tuple[Any, dict[str, Any], str, bool]:
     """The finding with the steps Hypothesis's shrink left in but the defect does not need
-    left out (harness/minimize.py): no single step can go, and pairs as far as a share of
-    the shrink's budget goes; and whether time ran out before no single step could go."""
+    left out and its deliveries as early as it allows (harness/minimize.py): no single step
+    can go, and moves, pairs and delays as far as a share of the shrink's budget goes; and
+    whether time ran out before no single step could go."""
     deadline = time.monotonic() + (RUN.control.shrink_seconds or profiles.SHRINK["seconds"])
     if RUN.control.end is not None:
         deadline = min(deadline, RUN.control.end)
-    # every single step, then pairs: a quarter as many as the shrink had test calls
+    # every single step, then moves, pairs and delays: a quarter as many as the shrink had calls
     result = minimize(trace["steps"], lambda v: v.signature == violation.signature,
                       checks=getattr(cls, "checks", None), deadline=deadline,
                       max_pairs=profiles.SHRINK["calls"] // 4,
