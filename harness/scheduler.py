@@ -42,8 +42,9 @@ flaky):
   time is the other runners' work between their Kanboard calls; the harness's HTTP clients
   give up after `harness.kanboard.DEFAULT_HTTP_TIMEOUT` (2 s), so a runner that works longer
   than that between calls (a real test run, say) needs a longer client timeout.
-- Each turn costs a thread switch through the main thread (about 30-70 us measured), even
-  with one runner: steps that race nothing are better run outside `run`.
+- Each draw costs a thread switch through the main thread (about 30-70 us measured). A call
+  where the runner holding the turn keeps it without a draw (it is the only live runner, or
+  the call is no decision point) does not switch: the runner records the grant and goes on.
 - The hook must be called outside any lock the fake Kanboard holds, or a parked call
   would block every other runner's calls.
 """
@@ -180,6 +181,7 @@ class _Run:
         self.outcomes: dict[str, Outcome] = {}
         self.threads: dict[str, threading.Thread] = {}
         self.misuse: SchedulerError | None = None
+        self.calls = 0  # Kanboard calls made by runners: progress, for the stuck timer
 
 
 class Scheduler:
@@ -257,12 +259,24 @@ class Scheduler:
                 raise error
             if run.aborting:
                 raise RunAborted(f"run abandoned; {actor!r} stopped at its call {method}")
-            run.state[actor] = _READY
             run.pending[actor] = method
+            run.calls += 1
+            if self._keeps_turn(run, actor, method):
+                # no choice to make: carry on in this thread, as `_drive` would have granted
+                self.history.append(Grant(actor, method))
+                return
+            run.state[actor] = _READY
             self._cv.notify_all()
             self._cv.wait_for(lambda: run.state[actor] == _RUNNING)
             if run.aborting:
                 raise RunAborted(f"run abandoned; {actor!r} stopped at its call {method}")
+
+    def _keeps_turn(self, run: _Run, actor: str, method: str) -> bool:
+        """`actor`, holding the turn, keeps it without a draw: it is the only live runner,
+        or its call is not a decision point. Called under the lock."""
+        if self._decide is not None and not self._decide(method):
+            return True
+        return all(run.state[n] == _DONE for n in run.names if n != actor)
 
     # -- running -------------------------------------------------------------------------
     def run(self, runners: Mapping[str, Callable[[], object]]) -> dict[str, Outcome]:
@@ -338,7 +352,8 @@ class Scheduler:
                 run.current = pick
                 run.state[pick] = _RUNNING
                 self._cv.notify_all()
-                if not self._cv.wait_for(lambda p=pick: run.state[p] != _RUNNING, self.stuck_after):
+                if not self._wait_turn_back(run, pick):
+                    method = run.pending[pick]
                     where = "to start" if method is None else f"for its call {method}"
                     raise SchedulerStuck(
                         f"runner {pick!r} was given the turn {where} and neither reached its next "
@@ -349,6 +364,16 @@ class Scheduler:
                         pick,
                         run.outcomes,
                     )
+
+    def _wait_turn_back(self, run: _Run, pick: str) -> bool:
+        """Wait, under the lock, until `pick` parks or ends; False when it went `stuck_after`
+        seconds without a Kanboard call (calls it kept the turn through count as progress)."""
+        while True:
+            calls = run.calls
+            if self._cv.wait_for(lambda: run.state[pick] != _RUNNING, self.stuck_after):
+                return True
+            if run.calls == calls:
+                return False
 
     def _draw(self, candidates: list[str]) -> int:
         index = self._choose(tuple(candidates))

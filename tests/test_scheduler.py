@@ -606,3 +606,41 @@ def test_a_replayed_schedule_uses_the_same_decision_points() -> None:
     again.add_call_hook(replay.turn)
     replay.run({n: increment(again, n) for n in ("a", "b")})
     assert again.calls() == first.calls() and again.values == first.values
+
+
+def test_a_kept_turn_goes_on_in_the_runners_own_thread() -> None:
+    """Calls where no draw is due do not go through the main thread: the runner records its
+    grant and carries on (a thread switch per call was the spawner machine's cost)."""
+    board = Board()
+    scheduler = Scheduler(lambda names: 0, decide=at_writes)
+    board.add_call_hook(scheduler.turn)
+    main = threading.get_ident()
+    granted_in: list[int] = []
+
+    class Noted(list):  # type: ignore[type-arg]
+        def append(self, grant: Grant) -> None:
+            granted_in.append(threading.get_ident())
+            super().append(grant)
+
+    scheduler.history = Noted()
+    scheduler.run({n: increment(board, n) for n in ("a", "b")})
+    by_main = [g for g, t in zip(scheduler.history, granted_in, strict=True) if t == main]
+    # drawn or first grants come from the main thread; a's get and b's calls (b alone) do not
+    assert by_main == [Grant("a", None), Grant("a", "set"), Grant("b", None)]
+    assert board.values["n"] == 2
+
+
+def test_calls_a_runner_keeps_the_turn_through_count_as_progress() -> None:
+    """The stuck timer measures time without a Kanboard call, not the length of a turn."""
+    board = Board()
+    scheduler = Scheduler(lambda names: 0, stuck_after=0.3)
+    board.add_call_hook(scheduler.turn)
+
+    def slow_reader() -> int:
+        for _ in range(8):  # 0.8 s in all, 0.1 s between calls, alone: no draw, no park
+            time.sleep(0.1)
+            board.call("solo", "get", "k")
+        return 8
+
+    assert scheduler.run({"solo": slow_reader})["solo"].result() == 8
+    assert scheduler.record == [] and len(scheduler.history) == 9
