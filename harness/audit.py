@@ -35,8 +35,9 @@ import contextlib
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from harness import journal as jr
@@ -313,8 +314,7 @@ def _constants_on_stack(roots: CodeRoots) -> set[int]:
         if roots and not roots.owns(frame):
             frame = frame.f_back
             continue
-        for const in frame.f_code.co_consts:
-            _collect(const, ids)
+        ids |= _code_constants(frame.f_code)
         g = frame.f_globals
         if id(g) not in seen_globals:
             seen_globals.add(id(g))
@@ -323,6 +323,21 @@ def _constants_on_stack(roots: CodeRoots) -> set[int]:
                     _collect(value, ids)
         frame = frame.f_back
     return ids
+
+
+_CODE_CONSTANTS: weakref.WeakKeyDictionary[CodeType, frozenset[int]] = weakref.WeakKeyDictionary()
+
+
+def _code_constants(code: CodeType) -> frozenset[int]:
+    """Ids of a code object's string constants: they live and stay as long as the code does,
+    so they are collected once per code object, not at every launch."""
+    found = _CODE_CONSTANTS.get(code)
+    if found is None:
+        ids: set[int] = set()
+        for const in code.co_consts:
+            _collect(const, ids)
+        found = _CODE_CONSTANTS[code] = frozenset(ids)
+    return found
 
 
 def _collect(value: Any, ids: set[int], depth: int = 0) -> None:
@@ -367,16 +382,14 @@ _TEST_TOOLS = frozenset({"pytest", "py.test", "unittest", "nose2"})
 
 
 def _test_inputs(cwd: str, argv: Any) -> dict[str, Any]:
-    """What a launch could read under tests/, as it was at launch: the files under
-    `<cwd>/tests` ("tests": rel -> file state), the tests/ files argv names ("test_args", rel
-    to their tests/ directory), and whether it is a test run ("test_run"). G2 uses these to
-    tell whether a run ran the tests while a person's change to them was in place."""
+    """What a test run could read under tests/, as it was at launch: whether the launch is a
+    test run ("test_run"), the tests/ files argv names ("test_args", rel to their tests/
+    directory) and, for a test run, the files under `<cwd>/tests` ("tests": rel -> file
+    state). G2 uses these to tell whether a run ran the tests while a person's change to
+    them was in place (only test runs count)."""
     from harness.snapshot import snapshot
 
     found: dict[str, Any] = {}
-    tests_dir = os.path.join(cwd, "tests")
-    if os.path.isdir(tests_dir) and not os.path.islink(tests_dir):
-        found["tests"] = snapshot(tests_dir)
     if not isinstance(argv, (list, tuple)):
         return found
     named: list[str] = []
@@ -387,9 +400,12 @@ def _test_inputs(cwd: str, argv: Any) -> dict[str, Any]:
         if os.path.basename(item) in _TEST_TOOLS:
             tool = True
             continue
-        path = os.path.realpath(item if os.path.isabs(item) else os.path.join(cwd, item))
+        given = item if os.path.isabs(item) else os.path.join(cwd, item)
+        if not os.path.exists(given):  # one stat; most items (options, refs) name no file
+            continue
+        path = os.path.realpath(given)
         marker = f"{os.sep}tests{os.sep}"
-        if marker in path + os.sep and os.path.exists(path):
+        if marker in path + os.sep:
             rel = (path + os.sep).rsplit(marker, 1)[1].rstrip(os.sep)
             named.append(rel.replace(os.sep, "/") or ".")
     if os.path.basename(str(argv[0] if argv else "")) in _TEST_TOOLS:
@@ -397,6 +413,10 @@ def _test_inputs(cwd: str, argv: Any) -> dict[str, Any]:
     if named or tool:
         found["test_run"] = True
         found["test_args"] = named
+        # only here: hashing tests/ at every launch (each `git` too) was 6% of Ralph's time
+        tests_dir = os.path.join(cwd, "tests")
+        if os.path.isdir(tests_dir) and not os.path.islink(tests_dir):
+            found["tests"] = snapshot(tests_dir)
     return found
 
 

@@ -140,6 +140,27 @@ def test_subprocess_list_versus_shell_and_single_strings(ws):
     assert (got[4]["argv"], got[4]["shell"], got[4]["event"]) == ("true three", True, "os.system")
 
 
+def test_a_test_run_carries_the_tests_it_could_read_other_launches_do_not(ws):
+    """G2 needs tests/ as a test run found it; hashing tests/ for every other launch (each
+    `git` command) was pure cost."""
+    (ws / "tests").mkdir()
+    (ws / "tests" / "test_a.py").write_text("def test_a(): pass\n")
+    (ws / "tests" / "link.py").symlink_to(ws / "tests" / "test_a.py")
+
+    def system():
+        subprocess.run(["true", "status", "--short", "-c", "core.x=y"], cwd=str(ws), check=False)
+        subprocess.run(["true", "-m", "pytest", "-q"], cwd=str(ws), check=False)
+        subprocess.run(["true", "tests/link.py", "missing.py"], cwd=str(ws), check=False)
+
+    plain, tool, named = procs(record(system))
+    assert "tests" not in plain and "test_run" not in plain
+    assert tool["test_run"] is True and tool["test_args"] == []
+    assert set(tool["tests"]) == {"test_a.py", "link.py"}
+    # a tests/ path argv names counts (through a symlink, as where it resolves to)
+    assert named["test_run"] is True and named["test_args"] == ["test_a.py"]
+    assert "tests" in named
+
+
 def test_only_system_actors_are_recorded(ws):
     journal = Journal()
     with AuditRecorder(journal, ROOTS):
