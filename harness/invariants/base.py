@@ -35,15 +35,19 @@ _SHARED: dict[tuple[int, str, Any], Any] | None = None  # reads of one unchangin
 
 
 @contextlib.contextmanager
-def shared_reads() -> Iterator[None]:
+def shared_reads(reads: dict[tuple[int, str, Any], Any] | None = None) -> Iterator[dict[tuple[int, str, Any], Any]]:
     """While the checkers of one step look, neither the board nor the files change: the card
     list, each card's tags, metadata and links, each dirname's workspace and each workspace's
-    lock manifest are read once, not once per checker."""
+    lock manifest are read once, not once per checker.
+
+    Yields the reads made. Passing them back in (`reads`) reuses them: only for a world that
+    has not changed since they were made (the checks after one step and the looks before
+    the next, with nothing run in between)."""
     global _SHARED
     outer = _SHARED
-    _SHARED = {} if outer is None else outer
+    _SHARED = outer if outer is not None else reads if reads is not None else {}
     try:
-        yield
+        yield _SHARED
     finally:
         _SHARED = outer
 

@@ -51,15 +51,17 @@ class FuzzMachine(RuleBasedStateMachine):
         self.steps: list[dict[str, Any]] = []
         self.cards: list[int] = []
         self.hits: set[Signature] = set()  # known findings this example met
+        self._reads: tuple[int, dict[Any, Any]] | None = None  # the last checks' reads, and when
         RUN.examples += 1
 
     # -- the one way rules act -------------------------------------------------------------
     def run_step(self, rule: str, **args: Any) -> Applied:
         RUN.steps += 1
         live_args = dict(args)
-        with shared_reads():
+        with shared_reads(self._still_valid_reads()):
             for checker in self.checkers:
                 checker.before_step(self.world)
+        self._reads = None
         applied = apply_modelled(self.world, Step(rule, live_args))
         recorded = recorded_args(live_args)
         recorded.update(applied.extra)
@@ -78,8 +80,9 @@ class FuzzMachine(RuleBasedStateMachine):
         """Every checker after every step, as a replay does: a rule made of several steps
         must not let one step's effect be judged against another step's "before"."""
         fresh = None
-        with shared_reads():
+        with shared_reads() as reads:
             violations = [v for checker in self.checkers for v in checker.check(self.world)]
+        self._reads = (self.world.journal.last_seq(), reads)
         for violation in violations:
             if RUN.ledger.known(violation.signature):
                 self.hits.add(violation.signature)
@@ -92,6 +95,13 @@ class FuzzMachine(RuleBasedStateMachine):
             RUN.control.pending.setdefault(fresh.signature, (fresh, error.trace))  # type: ignore[attr-defined]
             RUN.control.raised = fresh.signature  # names the failure Hypothesis saves next
             raise error
+
+    def _still_valid_reads(self) -> dict[Any, Any] | None:
+        """The board and file reads of the last checks, when nothing was journaled since: rules
+        act on the world only through steps, so the next step's looks before it see the same."""
+        if self._reads is None or self._reads[0] != self.world.journal.last_seq():
+            return None
+        return self._reads[1]
 
     @invariant()
     def invariants_hold(self) -> None:
