@@ -7,6 +7,7 @@ the journal, so `check` looks only at events since the previous check and stays 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -219,11 +220,25 @@ def _safe_workspace(world: WorldView, dirname: str) -> Path | None:
         ws = Path(world.target.workspace(dirname))
     except Exception:
         return None
-    home = _read(world, "home", None, lambda: os.path.realpath(world.home))
+    home = _read(world, "home", None, lambda: sandbox_realpath(world.home))
     real = resolved_below(str(world.home), home, str(ws))
     if real == home or not inside(real, home):
         return None
     return Path(real)
+
+
+@functools.lru_cache(maxsize=16)
+def _outside_realpath(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def sandbox_realpath(path: str | os.PathLike[str]) -> str:
+    """`os.path.realpath` of the sandbox's home or tmp (`<base>/<world>/home`): the base
+    directory the worlds are made in is outside every sandbox and never changes, so only
+    the two components under it are looked at again (checkers ask after every step)."""
+    text = os.fspath(path)
+    base = os.path.dirname(os.path.dirname(text))
+    return resolved_below(base, _outside_realpath(base), text)
 
 
 def resolved_below(root: str, real_root: str, path: str) -> str:
@@ -296,7 +311,7 @@ def state_roots(world: WorldView) -> list[Path]:
 def allowed_roots(world: WorldView) -> list[Path]:
     """Every card workspace, the sandbox tmp, and the target's declared state roots."""
     roots = set(card_workspaces(world).values())
-    roots.add(Path(os.path.realpath(world.tmp)))
+    roots.add(Path(sandbox_realpath(world.tmp)))
     roots.update(state_roots(world))
     return sorted(roots)
 

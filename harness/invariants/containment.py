@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from harness.invariants.base import (
     event_component,
     inside,
     safe_workspace,
+    sandbox_realpath,
     state_roots,
 )
 from harness.journal import Event
@@ -125,7 +125,7 @@ class G4Containment(Checker):
         workspaces = card_workspaces(world)
         self.workspaces.update(workspaces.values())
         self.roots.update(str(ws) for ws in workspaces.values())
-        self.roots.add(os.path.realpath(world.tmp))
+        self.roots.add(sandbox_realpath(world.tmp))
         self.roots.update(str(p) for p in state_roots(world))
         for task in board_tasks(kb):
             tid = as_int(task.get("id"))
