@@ -38,10 +38,10 @@ flaky):
   server must serve requests concurrently (one parked handler must not block the next).
   Threads a runner spawns whose calls carry no runner's name pass straight through, and so
   do calls made after a runner finished.
-- An HTTP client must not time out while its request is parked waiting for the turn. Parked
-  time is the other runners' work between their Kanboard calls; the harness's HTTP clients
-  give up after `harness.kanboard.DEFAULT_HTTP_TIMEOUT` (2 s), so a runner that works longer
-  than that between calls (a real test run, say) needs a longer client timeout.
+- An HTTP client must not time out while its request is parked waiting for the turn (the
+  other runners' work between their Kanboard calls, a real test run, say). The fake's HTTP
+  face keeps such a client waiting with interim `100 Continue` responses, so its timeout
+  (`harness.kanboard.DEFAULT_HTTP_TIMEOUT`) bounds only the server's silence, not the park.
 - Each draw costs a thread switch through the main thread (about 30-70 us measured). A call
   where the runner holding the turn keeps it without a draw (it is the only live runner, or
   the call is no decision point) does not switch: the runner records the grant and goes on.

@@ -21,7 +21,8 @@ from strategies.llm import default_answer
 from targets.base import Binding, Target
 
 FACES = ("inproc", "http")
-HTTP_TIMEOUT = 5.0  # seconds; a planned `timeout` fault over HTTP costs this much
+HTTP_TIMEOUT = 1.0  # seconds; a planned `timeout` fault over HTTP costs this much (a parked
+# call does not time out: the fake keeps its client waiting, harness/kanboard/server.py)
 EPOCH_START = 1795480618  # the recorded install's clock, so dates look like the real trace
 
 
@@ -105,7 +106,6 @@ class World:
 
     def _client_for(self, actor: str) -> Any:
         if self.server is not None:
-            # long enough that a runner waiting for its scheduler turn does not time out
             return self.server.http_client(actor, timeout=HTTP_TIMEOUT)
         return self.kanboard.client(actor)
 

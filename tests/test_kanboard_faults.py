@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,3 +136,44 @@ def test_custom_error_objects_and_the_facade_signal() -> None:
 def test_bad_fault_plans_are_refused_with_one_clear_line(args: tuple[Any, ...], kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         FakeKanboard(board=None).faults.add(*args, **kwargs)
+
+
+# -- a slow answer is not a timeout -------------------------------------------------------------
+def _held(seconds: float, method: str) -> Any:
+    """A call hook that keeps `method` waiting, as the scheduler parks a runner's call."""
+    def hook(actor: str, called: str, params: Any) -> None:
+        if called == method:
+            time.sleep(seconds)
+    return hook
+
+
+def test_a_call_held_longer_than_the_client_timeout_still_gets_its_answer() -> None:
+    """The HTTP face sends interim `100 Continue` responses while an answer is overdue, so a
+    parked call outlasts a short client timeout; only a planned timeout reaches it."""
+    fake = FakeKanboard()
+    with fake.serve() as server:
+        kb = server.http_client("runner", timeout=HTTP_TIMEOUT)
+        fake.add_call_hook(_held(4 * HTTP_TIMEOUT, "createTask"))
+        started = time.monotonic()
+        task_id = kb.create_task(title="t", project_id=1)
+        assert time.monotonic() - started >= 4 * HTTP_TIMEOUT
+        assert fake.task(task_id)["title"] == "t"
+        assert _last_call(fake)["outcome"] == "ok"
+
+
+def test_a_planned_fault_after_a_long_hold_is_still_that_fault() -> None:
+    fake = FakeKanboard()
+    with fake.serve() as server:
+        kb = server.http_client("runner", timeout=HTTP_TIMEOUT)
+        task_id = kb.create_task(title="t", project_id=1)
+        fake.add_call_hook(_held(3 * HTTP_TIMEOUT, "duplicateTaskToProject"))
+        fake.add_call_hook(_held(3 * HTTP_TIMEOUT, "moveTaskPosition"))
+        fake.faults.lost("duplicateTaskToProject")
+        with pytest.raises(kanboard.ClientError, match="^Remote end closed connection without response$") as lost:
+            kb.duplicate_task_to_project(task_id=task_id, project_id=1)
+        assert isinstance(lost.value.__cause__, http.client.RemoteDisconnected)
+        fake.faults.timeout("moveTaskPosition")
+        with pytest.raises(kanboard.ClientError, match="^timed out$") as timed_out:
+            kb.move_task_position(project_id=1, task_id=task_id, column_id=3, position=1, swimlane_id=1)
+        assert isinstance(timed_out.value.__cause__, TimeoutError)
+        assert [e.data["outcome"] for e in fake.journal.events(CALL)][-2:] == ["lost", "timeout"]

@@ -46,7 +46,7 @@ Public surface (other packages import only these names from `harness.kanboard`):
     NEWEST_BOARD, BA02D79_BOARD          the two AgentLeeOps boards (column titles)
     RpcError, TransportFault, FaultPlan, KanboardServer, StepClock, DEFAULT_HTTP_TIMEOUT
 
-HTTP clients made by the harness use DEFAULT_HTTP_TIMEOUT (2 s): a planned `timeout` over
+HTTP clients made by the harness use DEFAULT_HTTP_TIMEOUT (1 s): a planned `timeout` over
 HTTP withholds the answer until that client gives up (then the real client raises
 ClientError("timed out") from TimeoutError; a `lost` answer: ClientError from
 http.client.RemoteDisconnected; Face A raises exactly the same).

@@ -43,7 +43,7 @@ from harness.where import UNKNOWN, here
 
 DEFAULT_API_TOKEN = "fake-kanboard-api-token"
 DEFAULT_WEBHOOK_TOKEN = "webhook-secret"
-DEFAULT_HTTP_TIMEOUT = 2.0  # seconds; HTTP clients made by the harness give up after this
+DEFAULT_HTTP_TIMEOUT = 1.0  # seconds; HTTP clients made by the harness give up after this
 SYSTEM_ACTOR = "system"
 
 CallHook = Callable[[str, str, Any], None]

@@ -7,6 +7,12 @@ each request is served in its own thread, where call hooks run (the scheduler's 
 Planned faults: `lost` closes the connection without answering once the call is applied (the
 client raises http.client.RemoteDisconnected); `timeout` withholds the answer until the
 client hangs up after its own timeout (at most HOLD_SECONDS), then closes likewise.
+
+An answer that takes a while (a call parked by the scheduler while another runner works, or
+slow to apply) is preceded by interim `100 Continue` responses, one every KEEPALIVE_SECONDS:
+HTTP/1.1 clients must skip them (http.client does), and each one restarts the client's read
+timeout. So only a planned `timeout` ever reaches the client's timeout, and clients can give
+up after a short one (a planned timeout costs that much wall time).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import selectors
 import socket
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +40,8 @@ if TYPE_CHECKING:
     from harness.kanboard.facade import FakeKanboard
 
 HOLD_SECONDS = 30.0  # the longest a timed-out answer is withheld before the server gives up
+KEEPALIVE_SECONDS = 0.2  # an answer not ready after this gets a `100 Continue` meanwhile
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 ENDPOINT = "jsonrpc.php"
 SYSTEM_ACTOR = "system"
 
@@ -46,8 +55,13 @@ class KanboardServer:
         self._httpd = _HTTPServer((host, port), _make_handler(self))
         self.host, self.port = self._httpd.server_address[:2]
         self._wake_r, self._wake_w = socket.socketpair()  # stop() wakes the serving loop at once
+        self._pending: dict[int, _Pending] = {}  # answers being worked out, by handler id
+        self._pending_lock = threading.Lock()
         self._thread = threading.Thread(target=self._serve, name=f"fake-kanboard:{self.port}", daemon=True)
         self._thread.start()
+        self._keeper = threading.Thread(target=self._keep_alive, name=f"fake-kanboard-keepalive:{self.port}",
+                                        daemon=True)
+        self._keeper.start()
 
     def _serve(self) -> None:
         """http.server's serve_forever, but woken by stop() instead of polling: a world (one
@@ -59,6 +73,28 @@ class KanboardServer:
                 for key, _ in selector.select():
                     if key.fileobj is self._httpd and not self._stopping.is_set():
                         self._httpd._handle_request_noblock()  # accept; a thread serves it
+
+    def _keep_alive(self) -> None:
+        """Send `100 Continue` on every connection whose answer is overdue (module docstring)."""
+        while not self._stopping.wait(KEEPALIVE_SECONDS / 4):
+            with self._pending_lock:
+                pending = list(self._pending.values())
+            for item in pending:
+                item.keep_alive()
+
+    @contextlib.contextmanager
+    def working_on(self, connection: socket.socket) -> Iterator[_Pending]:
+        """While an answer is worked out on `connection`, keep its client waiting; the answer
+        (or the silence of a planned timeout) follows `done()`, or the block's end."""
+        item = _Pending(connection)
+        with self._pending_lock:
+            self._pending[id(item)] = item
+        try:
+            yield item
+        finally:
+            with self._pending_lock:
+                self._pending.pop(id(item), None)
+            item.done()
 
     @property
     def url(self) -> str:
@@ -80,7 +116,7 @@ class KanboardServer:
         """An endpoint whose calls are journaled as `actor`."""
         return f"http://{self.host}:{self.port}/r/{urllib.parse.quote(actor, safe='')}/{ENDPOINT}"
 
-    def http_client(self, actor: str = SYSTEM_ACTOR, timeout: float = 2.0) -> kanboard.Client:
+    def http_client(self, actor: str = SYSTEM_ACTOR, timeout: float = 1.0) -> kanboard.Client:
         """A real kanboard.Client for `actor`, giving up after `timeout` seconds."""
         return kanboard.Client(self.url_for(actor), self.user, self.token, timeout=timeout)
 
@@ -90,6 +126,7 @@ class KanboardServer:
         self._stopping.set()
         self._wake_w.send(b"x")
         self._thread.join(timeout=5)
+        self._keeper.join(timeout=5)
         self._httpd.server_close()
         self._wake_r.close()
         self._wake_w.close()
@@ -112,6 +149,35 @@ class KanboardServer:
                 waited += 0.05
             except OSError:
                 return
+
+
+class _Pending:
+    """One answer being worked out: interim responses go out only until `done()`."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.since = time.monotonic()
+        self.sent = 0  # interim responses sent
+        self._lock = threading.Lock()
+        self._open = True
+
+    def keep_alive(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if not self._open or now - self.since < KEEPALIVE_SECONDS:
+                return
+            try:
+                self.connection.sendall(CONTINUE)
+            except OSError:
+                self._open = False
+                return
+            self.since = now
+            self.sent += 1
+
+    def done(self) -> None:
+        """From now on the handler alone writes (an interim response being sent finishes first)."""
+        with self._lock:
+            self._open = False
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -165,7 +231,8 @@ def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
             credentials = _credentials(self.headers.get("Authorization"))
             user_id = server.fake.identify(*credentials) if credentials else None
             try:
-                answer = server.fake.handle(body, actor, user_id)
+                with server.working_on(self.connection):
+                    answer = server.fake.handle(body, actor, user_id)
             except Exception:  # a defect of the fake: answer like a PHP fatal error
                 self._send(500, [("Content-Type", "text/html; charset=UTF-8")], b"")
                 raise
