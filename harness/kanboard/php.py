@@ -163,6 +163,8 @@ def store(value: Any, affinity: str) -> Any:
     """The value SQLite keeps when PDO binds `value` (always as a string) into a column."""
     if value is None:
         return None
+    if type(value) is int and affinity != TEXT:  # the common case, without the text round trip
+        return value if -_INT64 <= value < _INT64 else float(value)
     text = to_str(value)
     if affinity == TEXT:
         return text
@@ -214,8 +216,9 @@ def is_list_like(value: Any) -> bool:
     """True when PHP sees a JSON value as a list (`array_keys($a) === range(0, n-1)`)."""
     if isinstance(value, list):
         return len(value) > 0
-    if isinstance(value, dict):
-        return len(value) > 0 and php_keys(value) == list(range(len(value)))
+    if isinstance(value, dict):  # php_keys(value) == [0, 1, ...], stopping at the first other key
+        return len(value) > 0 and all(
+            _PHP_INT_KEY.match(k) is not None and int(k) == i for i, k in enumerate(value))
     return False
 
 
