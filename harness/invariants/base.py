@@ -419,6 +419,14 @@ def _trick_data(world: WorldView, event: Event) -> dict[str, Any] | None:
     return data
 
 
+def file_now(world: WorldView, path: str) -> str | None:
+    """`snapshot.file_state(path)`, read once while the checkers of a step look (and again
+    only after the next step: the looks before it share the checks' reads)."""
+    from harness.snapshot import file_state
+
+    return _read(world, "file", path, lambda: file_state(path))
+
+
 def listed_locks(world: WorldView, workspace: str | os.PathLike[str]) -> dict[str, str]:
     """What the target's manifest lists as locked in `workspace` now; {} when it cannot say."""
     return dict(_read(world, "locks", os.fspath(workspace), lambda: _listed_locks(world, workspace)))

@@ -34,12 +34,12 @@ from harness.invariants.base import (
     as_int,
     card_workspaces,
     event_component,
+    file_now,
     inside,
     listed_locks,
     trick_scope,
 )
 from harness.journal import Event
-from harness.snapshot import file_state
 from harness.violation import Violation
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -94,7 +94,7 @@ class G1Locks(Checker):
 
     def before_step(self, world: WorldView) -> None:
         self._note_workspaces(world)
-        self.pre = {path: file_state(path) for path in self.locks}
+        self.pre = {path: file_now(world, path) for path in self.locks}
         # which locks the manifest still vouched for as the step began (a corrupt or deleted
         # manifest that lets a write through is another defect than a guard that ignores it)
         workspaces = {lock.workspace for lock in self.locks.values()}
@@ -118,7 +118,7 @@ class G1Locks(Checker):
         system_acted = any(jr.is_system(e.actor) for e in events)
         if system_acted:  # a step in which only the harness acted changes nothing of the system's
             hit = {v.details.get("path") for v in found}  # one finding per path and step
-            found += self._content(events, tricks, hit)
+            found += self._content(world, events, tricks, hit)
         self._note_workspaces(world)
         self._note_forged(world, tricks)
         if system_acted:
@@ -147,13 +147,14 @@ class G1Locks(Checker):
             )
         return []
 
-    def _content(self, events: Sequence[Event], tricks: TrickScope, hit: set[str]) -> list[Violation]:
+    def _content(self, world: WorldView, events: Sequence[Event], tricks: TrickScope,
+                 hit: set[str]) -> list[Violation]:
         found: list[Violation] = []
         for path, before in sorted(self.pre.items()):
             lock = self.locks.get(path)
             if lock is None or path in hit or tricks.covers(path):
                 continue
-            now = file_state(path)
+            now = file_now(world, path)
             if now == before:
                 continue
             evidence = _evidence(events, path, lock.workspace)
@@ -200,7 +201,7 @@ class G1Locks(Checker):
                 lock = Lock(path, rel, ws, sha, frozenset(cards))
                 self.locks[path] = lock
                 self.known.add((ws, rel))
-                now = file_state(path)
+                now = file_now(world, path)
                 if _SHA256.match(sha) and now != sha and not tricks.covers(path):
                     evidence = _evidence(events, path, ws)
                     found += self.violation(
@@ -222,7 +223,7 @@ class G1Locks(Checker):
         if sha == lock.sha or not _SHA256.match(sha) or tricks.covers(
                 os.path.realpath(os.path.join(lock.workspace, manifest))):
             return []
-        now = file_state(lock.path)
+        now = file_now(world, lock.path)
         laundered = " (the file's current bytes: a change laundered)" if now == sha else ""
         writes = [e for e in events if e.kind == jr.FILE and jr.is_system(e.actor)
                   and inside(str(e.data.get("path") or ""), lock.workspace)
@@ -288,7 +289,7 @@ def _restores(world: WorldView, lock: Lock, event: Event, events: Sequence[Event
     the file ends the step with exactly the hash recorded at lock time. A trick made as a
     step of its own before the run does not count: recreating a deleted artifact, even
     byte for byte, is the overwrite G1 names."""
-    if file_state(lock.path) != lock.sha:
+    if file_now(world, lock.path) != lock.sha:
         return False
     during = [e for e in events if e.kind == jr.TRICK and e.seq < event.seq]
     return trick_scope(world, during).covers(lock.path)
