@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
+import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -177,3 +180,21 @@ def test_a_planned_fault_after_a_long_hold_is_still_that_fault() -> None:
             kb.move_task_position(project_id=1, task_id=task_id, column_id=3, position=1, swimlane_id=1)
         assert isinstance(timed_out.value.__cause__, TimeoutError)
         assert [e.data["outcome"] for e in fake.journal.events(CALL)][-2:] == ["lost", "timeout"]
+
+
+def test_an_http_1_0_client_gets_no_interim_response() -> None:
+    """1xx responses are HTTP/1.1's: a 1.0 request waits in silence for its one answer."""
+    fake = FakeKanboard()
+    with fake.serve() as server:
+        fake.add_call_hook(_held(0.5, "getVersion"))
+        body = json.dumps({"jsonrpc": "2.0", "method": "getVersion", "id": 1}).encode()
+        auth = base64.b64encode(f"{server.user}:{server.token}".encode()).decode()
+        request = (f"POST /jsonrpc.php HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            sock.sendall(request)
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.0 200") and b"100 Continue" not in reply
+        assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["result"]

@@ -55,7 +55,7 @@ class KanboardServer:
         self._httpd = _HTTPServer((host, port), _make_handler(self))
         self.host, self.port = self._httpd.server_address[:2]
         self._wake_r, self._wake_w = socket.socketpair()  # stop() wakes the serving loop at once
-        self._pending: dict[int, _Pending] = {}  # answers being worked out, by handler id
+        self._pending: dict[int, _Pending] = {}  # answers being worked out, by id
         self._pending_lock = threading.Lock()
         self._thread = threading.Thread(target=self._serve, name=f"fake-kanboard:{self.port}", daemon=True)
         self._thread.start()
@@ -83,10 +83,14 @@ class KanboardServer:
                 item.keep_alive()
 
     @contextlib.contextmanager
-    def working_on(self, connection: socket.socket) -> Iterator[_Pending]:
-        """While an answer is worked out on `connection`, keep its client waiting; the answer
-        (or the silence of a planned timeout) follows `done()`, or the block's end."""
+    def working_on(self, connection: socket.socket, *, interim: bool = True) -> Iterator[_Pending]:
+        """While an answer is worked out on `connection`, keep its client waiting (`interim`:
+        an HTTP/1.1 request; a 1.0 client gets no 1xx); the answer, or the silence of a planned
+        timeout, follows the block's end."""
         item = _Pending(connection)
+        if not interim:
+            yield item
+            return
         with self._pending_lock:
             self._pending[id(item)] = item
         try:
@@ -231,7 +235,8 @@ def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
             credentials = _credentials(self.headers.get("Authorization"))
             user_id = server.fake.identify(*credentials) if credentials else None
             try:
-                with server.working_on(self.connection):
+                interim = self.request_version not in ("HTTP/0.9", "HTTP/1.0")
+                with server.working_on(self.connection, interim=interim):
                     answer = server.fake.handle(body, actor, user_id)
             except Exception:  # a defect of the fake: answer like a PHP fatal error
                 self._send(500, [("Content-Type", "text/html; charset=UTF-8")], b"")
