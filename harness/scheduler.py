@@ -340,12 +340,10 @@ class Scheduler:
                 if not live:
                     return
                 current = run.current
-                keep = False
-                if current in live:
+                if current in live:  # it parked at a draw: `turn` keeps the turn where none is due
                     live.remove(current)
                     live.insert(0, current)
-                    keep = self._decide is not None and not self._decide(run.pending[current])
-            pick = live[0] if len(live) == 1 or keep else live[self._draw(live)]
+            pick = live[0] if len(live) == 1 else live[self._draw(live)]
             with self._cv:
                 method = run.pending[pick]
                 self.history.append(Grant(pick, method))

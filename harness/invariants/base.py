@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from harness.journal import Event, Journal
+from harness.snapshot import file_state
 from harness.violation import Violation
 
 _DIRNAME_LINE = re.compile(r"^[ \t]*dirname:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
@@ -422,8 +423,6 @@ def _trick_data(world: WorldView, event: Event) -> dict[str, Any] | None:
 def file_now(world: WorldView, path: str) -> str | None:
     """`snapshot.file_state(path)`, read once while the checkers of a step look (and again
     only after the next step: the looks before it share the checks' reads)."""
-    from harness.snapshot import file_state
-
     return _read(world, "file", path, lambda: file_state(path))
 
 

@@ -83,18 +83,18 @@ class KanboardServer:
                 item.keep_alive()
 
     @contextlib.contextmanager
-    def working_on(self, connection: socket.socket, *, interim: bool = True) -> Iterator[_Pending]:
+    def working_on(self, connection: socket.socket, *, interim: bool = True) -> Iterator[None]:
         """While an answer is worked out on `connection`, keep its client waiting (`interim`:
         an HTTP/1.1 request; a 1.0 client gets no 1xx); the answer, or the silence of a planned
         timeout, follows the block's end."""
-        item = _Pending(connection)
         if not interim:
-            yield item
+            yield
             return
+        item = _Pending(connection)
         with self._pending_lock:
             self._pending[id(item)] = item
         try:
-            yield item
+            yield
         finally:
             with self._pending_lock:
                 self._pending.pop(id(item), None)
@@ -161,7 +161,6 @@ class _Pending:
     def __init__(self, connection: socket.socket) -> None:
         self.connection = connection
         self.since = time.monotonic()
-        self.sent = 0  # interim responses sent
         self._lock = threading.Lock()
         self._open = True
 
@@ -176,7 +175,6 @@ class _Pending:
                 self._open = False
                 return
             self.since = now
-            self.sent += 1
 
     def done(self) -> None:
         """From now on the handler alone writes (an interim response being sent finishes first)."""
