@@ -155,17 +155,27 @@ class _Draft:
         return CardSpec(self.title, "\n".join(lines), metadata, tuple(self.tags), flaws)
 
 
+# A valid draft's parts, built once: a strategy built inside a draw is validated and labelled
+# again at every draw (most of a card's cost before they were hoisted here).
+_LEADS = st.one_of(st.just(""), benign_texts().map(lambda t: t + "."))
+_CONTEXT_MODES = st.sampled_from((*CONTEXT_MODES, None))
+_CRITERIA = st.lists(benign_texts(4), max_size=3)
+_COMPLEXITIES = st.sampled_from((None, *COMPLEXITIES))
+_CARRIERS = st.sampled_from(CARRIERS)
+_TAGS = st.lists(st.sampled_from(_TAG_WORDS), max_size=2, unique=True)
+
+
 @st.composite
 def _valid_draft(draw: st.DrawFn) -> _Draft:
     return _Draft(
         title=draw(benign_texts()),
-        lead=draw(st.one_of(st.just(""), benign_texts().map(lambda t: t + "."))),
+        lead=draw(_LEADS),
         dirname=draw(valid_dirnames()),
-        context_mode=draw(st.sampled_from((*CONTEXT_MODES, None))),
-        criteria=draw(st.lists(benign_texts(4), max_size=3)),
-        complexity=draw(st.sampled_from((None, *COMPLEXITIES))),
-        carrier=draw(st.sampled_from(CARRIERS)),
-        tags=draw(st.lists(st.sampled_from(_TAG_WORDS), max_size=2, unique=True)),
+        context_mode=draw(_CONTEXT_MODES),
+        criteria=draw(_CRITERIA),
+        complexity=draw(_COMPLEXITIES),
+        carrier=draw(_CARRIERS),
+        tags=draw(_TAGS),
     )
 
 

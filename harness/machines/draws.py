@@ -1,13 +1,21 @@
 """The strategies machines draw from, gathered in one place from `strategies/`.
 
 Machines stay readable (rule signatures name what is drawn) and `strategies/` stays pure data.
+Each strategy here goes by the name of the function that makes it (`named`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from hypothesis import strategies as st
+
+try:
+    from hypothesis.strategies._internal.lazy import LazyStrategy as _Lazy
+except ImportError:  # pragma: no cover - a Hypothesis without it: long reprs, same draws
+    _Lazy = None
 
 from strategies import cards as card_strategies
 from strategies import faults as fault_strategies
@@ -17,7 +25,32 @@ from strategies import prd as prd_strategies
 from strategies import text as text_strategies
 from targets.base import AGENTS
 
+P = ParamSpec("P")
+T = TypeVar("T")
 
+
+def named(make: Callable[P, st.SearchStrategy[T]]) -> Callable[P, st.SearchStrategy[T]]:
+    """`make`'s strategy, shown as `make`'s call (`dirnames()`), drawing exactly as before.
+
+    Hypothesis spells a rule's strategies out whenever it retries a rule draw (once per
+    example), and some of ours list hundreds of values: 200 KB of text per example on the
+    combined machine (0.5 ms, most of a rule draw's cost), and unreadable in an error's notes.
+    A composite would rename it too, but its inner draw adds a span, and spans steer
+    Hypothesis's mutations: the same seed would explore differently. Hypothesis's own lazy
+    wrapper takes a name and is looked through when drawn (no span, the same label); were it
+    to go, the strategy is returned as it is (tests/test_draws.py would say so)."""
+    @functools.wraps(make)
+    def build(*args: P.args, **kwargs: P.kwargs) -> st.SearchStrategy[T]:
+        strategy = make(*args, **kwargs)
+        if _Lazy is None:
+            return strategy
+        shown = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+        return _Lazy(lambda: strategy, (), {}, force_repr=f"{make.__name__}({shown})")
+    return build
+
+
+
+@named
 def card_specs() -> st.SearchStrategy[Any]:
     return card_strategies.cards(valid=None)
 
@@ -25,6 +58,7 @@ def card_specs() -> st.SearchStrategy[Any]:
 ESCAPING_DIRNAMES = ("../escape", "../../escaped", "demo-app/../../escape", "demo-app/nested")
 
 
+@named
 def dirnames() -> st.SearchStrategy[str]:
     """Valid dirnames, dirnames that climb out of ~/projects (still inside the sandbox), and
     every other hostile kind."""
@@ -35,6 +69,7 @@ def dirnames() -> st.SearchStrategy[str]:
     )
 
 
+@named
 def card_titles() -> st.SearchStrategy[str]:
     """A title a person types into the task form: plain words or hostile text."""
     return st.one_of(text_strategies.benign_texts(), text_strategies.card_texts(hostile=True))
@@ -43,33 +78,40 @@ def card_titles() -> st.SearchStrategy[str]:
 RETITLES = ("drop the story id", "keep the story id", "take another child's story id", "type a new title")
 
 
+@named
 def child_retitles() -> st.SearchStrategy[tuple[str, str]]:
     """How a person retitles a spawned card (`RETITLES`), and the words typed."""
     return st.tuples(st.sampled_from(RETITLES), card_titles())
 
 
+@named
 def metadata_names() -> st.SearchStrategy[str]:
     return st.sampled_from(["dirname", "context_mode", "atomic_id", "parent_id"])
 
 
+@named
 def tag_lists() -> st.SearchStrategy[list[str]]:
     return st.lists(st.sampled_from(["locked", "design-generated", "spawned", "failed", "x"]), max_size=3, unique=True)
 
 
+@named
 def agents() -> st.SearchStrategy[str]:
     return st.sampled_from(AGENTS)
 
 
+@named
 def tokens() -> st.SearchStrategy[str]:
     return st.sampled_from(["ok", "ok", "ok", "wrong", "missing"])
 
 
+@named
 def malformed_bodies() -> st.SearchStrategy[str]:
     return st.sampled_from(
         ["{not json", "[]", "{}", '{"event_name": "task.move.column"}', '{"event_name": "task.move.column", "event_data": {"task_id": "x"}}', "null"]
     )
 
 
+@named
 def faults() -> st.SearchStrategy[Any]:
     return fault_strategies.fault_specs()
 
@@ -92,6 +134,7 @@ CRITICAL_SPAWNER_FAULTS = (
 )
 
 
+@named
 def spawner_faults() -> st.SearchStrategy[Any]:
     """Faults on the calls a fan-out makes: the critical ones first, then any at all."""
     critical = st.tuples(st.sampled_from(CRITICAL_SPAWNER_FAULTS), st.integers(1, 2)).map(
@@ -100,6 +143,7 @@ def spawner_faults() -> st.SearchStrategy[Any]:
     return st.one_of(critical, critical, fault_strategies.fault_specs(methods=SPAWNER_WRITES + SPAWNER_READS))
 
 
+@named
 def spawner_prds() -> st.SearchStrategy[str]:
     """prd.json texts for a fan-out: small clean plans, sizes around the cap, then anything."""
     sizes = st.sampled_from([2, 15, 1, 21, 3, 20])
@@ -107,6 +151,7 @@ def spawner_prds() -> st.SearchStrategy[str]:
     return st.one_of(clean, clean, clean, prd_strategies.prd_texts())
 
 
+@named
 def grown_prds(cap: int = prd_strategies.DEFAULT_CAP) -> st.SearchStrategy[str]:
     """A plan edited between runs (same ids first): grown to one past the cap (the boundary:
     too many whatever number of children a first run made) half the time, else further past
@@ -120,15 +165,18 @@ def grown_prds(cap: int = prd_strategies.DEFAULT_CAP) -> st.SearchStrategy[str]:
     return st.one_of(clean, styled, odd)
 
 
+@named
 def prd_texts() -> st.SearchStrategy[str]:
     return prd_strategies.prd_texts()
 
 
+@named
 def coder_answers() -> st.SearchStrategy[tuple[str, str, str]]:
     """(role, label, text) for Ralph's model: good, junk or hostile code."""
     return llm_strategies.answers("coder").map(lambda a: (a.role, f"{a.quality}:{a.kind}", a.text))
 
 
+@named
 def llm_answers() -> st.SearchStrategy[tuple[str, str, str]]:
     """(role, label, text) for any role."""
     return llm_strategies.labelled_answers()
@@ -140,6 +188,7 @@ WRITTEN = ("prd.json", "tests/test_atomic_01.py", "src/demo_app.py", "DESIGN.md"
 POINTED = ("DESIGN.md", "prd.json", "tests/test_atomic_01.py", "../outside.txt")
 
 
+@named
 def planted_symlinks() -> st.SearchStrategy[dict[str, Any]]:
     """A symlink where an agent will write, pointing at an approved artifact or outside."""
     return st.tuples(st.sampled_from(WRITTEN), st.sampled_from(POINTED)).filter(
@@ -160,10 +209,12 @@ OUTPUT_OF = {
 WRITER_OF = {"DESIGN.md": "Design Draft", "prd.json": "Planning Draft", "tests/test_atomic_01.py": "Tests Draft", "src/demo_app.py": "Ralph Loop"}
 
 
+@named
 def symlink_targets() -> st.SearchStrategy[str]:
     return st.sampled_from(POINTED)
 
 
+@named
 def tricks() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(file_strategies.trick_args(), planted_symlinks())
 
@@ -175,12 +226,14 @@ MID_RUN_TEST_TRICKS = (
 )
 
 
+@named
 def mid_run_test_tricks() -> st.SearchStrategy[dict[str, Any]]:
     """What a person does to tests/ while Ralph runs: weaken the story's test, add a test file,
     delete the test."""
     return st.sampled_from(MID_RUN_TEST_TRICKS).map(dict)
 
 
+@named
 def race_kinds() -> st.SearchStrategy[tuple[str, str]]:
     """Two runners at once: a webhook delivery beside a poller or an orchestrator pass, two
     pollers, two orchestrators (two hosts, or a cron beside a loop)."""
@@ -193,6 +246,7 @@ def race_kinds() -> st.SearchStrategy[tuple[str, str]]:
 RENAMES = ("lower", "no-number", "upper", "spaces", "zero-padded")
 
 
+@named
 def column_renames() -> st.SearchStrategy[str]:
     """How a person renames a column: case, the number prefix, spaces."""
     return st.sampled_from(RENAMES)
@@ -214,6 +268,7 @@ def renamed(title: str, how: str) -> str:
     raise ValueError(f"unknown rename {how!r}; known: {', '.join(RENAMES)}")
 
 
+@named
 def junk_answers() -> st.SearchStrategy[str]:
     """Kinds of junk a model keeps failing with, whatever the role: nothing, prose, junk."""
     return st.sampled_from(("empty", "prose", "broken_json", "syntax_error", "whitespace"))
@@ -222,21 +277,25 @@ def junk_answers() -> st.SearchStrategy[str]:
 WRITER_STAGES = ("Planning Draft", "Design Draft", "Tests Draft", "Ralph Loop", "Design Approved", "Plan Approved", "Tests Approved")
 
 
+@named
 def writer_stages() -> st.SearchStrategy[str]:
     """Columns whose agent writes or locks an artifact; writers first (they shrink first)."""
     return st.sampled_from(WRITER_STAGES)
 
 
+@named
 def trigger_column() -> st.SearchStrategy[int]:
     """An index into the target's trigger columns (taken modulo their number)."""
     return st.integers(0, 8)
 
 
+@named
 def any_column() -> st.SearchStrategy[int]:
     """An index into the target's columns (taken modulo its length)."""
     return st.integers(0, 11)
 
 
+@named
 def writer_answers() -> st.SearchStrategy[tuple[str, str, str]]:
     """(role, label, text) for the agents that write DESIGN.md, prd.json and tests."""
     return llm_strategies.labelled_answers(roles=("architect", "pm", "test"))
@@ -245,11 +304,13 @@ def writer_answers() -> st.SearchStrategy[tuple[str, str, str]]:
 READ_METHODS = ("getTaskMetadata", "getTaskMetadataByName", "getTaskTags", "getTask", "getAllTasks", "getColumns")
 
 
+@named
 def read_faults() -> st.SearchStrategy[Any]:
     """Faults on the reads runners decide with: an error must never look like "no state"."""
     return fault_strategies.fault_specs(methods=READ_METHODS, kinds=("error", "falsy", "timeout"))
 
 
+@named
 def hostile_designs() -> st.SearchStrategy[tuple[str, str, str]]:
     """(role, label, text): hostile architect answers only."""
     return llm_strategies.answers("architect", "hostile").map(lambda a: (a.role, f"{a.quality}:{a.kind}", a.text))
@@ -257,6 +318,7 @@ def hostile_designs() -> st.SearchStrategy[tuple[str, str, str]]:
 
 # Partial failure, then a rollback that fails too: the first write on a spawned child (its
 # metadata) fails, and the removal of that half-made child fails as well (nothing removed).
+@named
 def failed_rollbacks() -> st.SearchStrategy[list[Any]]:
     return st.tuples(st.sampled_from(["falsy", "error"]), st.sampled_from(["falsy", "error"])).map(
         lambda kinds: [
@@ -266,6 +328,7 @@ def failed_rollbacks() -> st.SearchStrategy[list[Any]]:
     )
 
 
+@named
 def spawner_fault_plans() -> st.SearchStrategy[list[Any]]:
     """Faults for a first fan-out: the lost copy (the classic), a failed rollback, or a few
     drawn ones (none included)."""
@@ -274,6 +337,7 @@ def spawner_fault_plans() -> st.SearchStrategy[list[Any]]:
     return st.one_of(st.lists(spawner_faults(), max_size=3), lost_copy, rollbacks)
 
 
+@named
 def manifest_troubles() -> st.SearchStrategy[dict[str, Any]]:
     """The lock manifest deleted, or corrupted in one of several ways."""
     corrupt = st.sampled_from(["{ this is not json", "", "null", "[]", '{"locks": 7}']).map(
