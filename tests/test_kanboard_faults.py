@@ -6,6 +6,7 @@ import base64
 import http.client
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -198,3 +199,42 @@ def test_an_http_1_0_client_gets_no_interim_response() -> None:
                 reply += chunk
         assert reply.startswith(b"HTTP/1.0 200") and b"100 Continue" not in reply
         assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["result"]
+
+
+# -- the threads that serve connections ---------------------------------------------------------
+def test_calls_one_after_another_are_served_by_one_waiting_thread() -> None:
+    fake = FakeKanboard()
+    served: list[str] = []
+    fake.add_call_hook(lambda actor, method, params: served.append(threading.current_thread().name))
+    with fake.serve() as server:
+        kb = server.http_client("runner")
+        for _ in range(5):
+            kb.get_version()
+        port = server.port
+    assert len(served) == 5 and len(set(served)) == 1 and served[0].startswith(f"fake-kanboard:{port}-")
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith(f"fake-kanboard:{port}-") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a serving thread outlived its stopped server"
+        time.sleep(0.01)
+
+
+def test_a_call_kept_waiting_does_not_keep_the_next_one_waiting() -> None:
+    """A parked call holds its thread; a call meanwhile gets a thread of its own."""
+    fake = FakeKanboard()
+    second_done = threading.Event()
+
+    def park_first(actor: str, method: str, params: Any) -> None:
+        if method == "createTask":
+            assert second_done.wait(5), "the second call was not served while the first waited"
+
+    fake.add_call_hook(park_first)
+    with fake.serve() as server:
+        results: list[Any] = []
+        first = threading.Thread(target=lambda: results.append(
+            server.http_client("a", timeout=5).create_task(title="t", project_id=1)))
+        first.start()
+        time.sleep(0.05)
+        assert server.http_client("b", timeout=5).get_version()
+        second_done.set()
+        first.join(5)
+        assert results and fake.task(results[0])["title"] == "t"

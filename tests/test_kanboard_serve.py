@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import threading
 import time
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import kanboard
 import pytest
 
+from harness.kanboard import FakeKanboard
 from harness.kanboard.serve import main
 from harness.kanboard.server import plain_http_only
 
@@ -64,7 +66,25 @@ def test_bad_options_give_one_clear_line_and_exit_2(argv: list[str], capsys: Any
 
 
 def test_plain_http_only_restores_the_environment() -> None:
-    before = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    before = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR", "no_proxy", "NO_PROXY")}
     with plain_http_only():
         assert os.path.getsize(os.environ["SSL_CERT_FILE"]) == 0
     assert {k: os.environ.get(k) for k in before} == before
+
+
+def test_a_proxy_in_the_environment_does_not_divert_calls_to_the_fake(monkeypatch: Any) -> None:
+    """urllib sends http:// requests, 127.0.0.1 included, to the proxy `http_proxy` names
+    unless `no_proxy` excepts the host: the real client must still reach the fake directly
+    (here the "proxy" is a port nothing listens on), keeping what `no_proxy` already said."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("no_proxy", "example.org")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    fake = FakeKanboard()
+    with fake.serve() as server, plain_http_only():
+        assert os.environ["no_proxy"].startswith("example.org,")
+        assert server.http_client("runner", timeout=2).get_version()
+    assert os.environ["no_proxy"] == "example.org" and "NO_PROXY" not in os.environ

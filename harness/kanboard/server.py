@@ -3,7 +3,8 @@ client library (urllib) talks to the fake exactly as it talks to Kanboard.
 
 Paths: /jsonrpc.php (calls journaled as actor "system") and /r/<actor>/jsonrpc.php (as
 <actor>). Auth: HTTP Basic `jsonrpc` + the API token, 401 otherwise. The server is threading:
-each request is served in its own thread, where call hooks run (the scheduler's turns).
+each request is served in a thread of its own while it lasts, where call hooks run (the
+scheduler's turns); a thread that finished one waits for the next (`_Workers`).
 Planned faults: `lost` closes the connection without answering once the call is applied (the
 client raises http.client.RemoteDisconnected); `timeout` withholds the answer until the
 client hangs up after its own timeout (at most HOLD_SECONDS), then closes likewise.
@@ -21,6 +22,7 @@ import base64
 import binascii
 import contextlib
 import os
+import queue
 import selectors
 import socket
 import tempfile
@@ -182,10 +184,71 @@ class _Pending:
             self._open = False
 
 
+class _Workers:
+    """Daemon threads that each serve one connection at a time, then wait for the next.
+
+    A request at a time may last (parked by the scheduler, held for a planned timeout), so
+    there is never a fixed number: a connection that finds no thread idle gets a new one.
+    Starting a thread per connection cost 90 µs of the serving loop's time per call, and the
+    real client opens a connection for every call. Daemon threads, like ThreadingMixIn's: a
+    connection abandoned mid-call cannot keep the interpreter from exiting."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._work: queue.SimpleQueue[tuple[Any, tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._threads = 0
+        self._closed = False
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the server is stopping")
+            if self._idle:
+                self._idle -= 1
+            else:
+                self._threads += 1
+                threading.Thread(target=self._serve, name=f"{self._name}-{self._threads}", daemon=True).start()
+        self._work.put((fn, args))
+
+    def _serve(self) -> None:
+        while (item := self._work.get()) is not None:
+            fn, args = item
+            try:
+                fn(*args)
+            finally:
+                with self._lock:
+                    self._idle += 1
+
+    def close(self) -> None:
+        """Idle threads end now, busy ones after their connection."""
+        with self._lock:
+            self._closed = True
+            count = self._threads
+        for _ in range(count):
+            self._work.put(None)
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.workers = _Workers(f"fake-kanboard:{self.server_address[1]}")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """As ThreadingMixIn does, in a waiting thread when there is one."""
+        try:
+            self.workers.submit(self.process_request_thread, request, client_address)
+        except RuntimeError:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.workers.close()
 
 
 def _actor_of(path: str) -> str | None:
@@ -213,6 +276,9 @@ def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "Apache"
         sys_version = ""
+        # a buffered writer: an answer's head and body leave in one send when the handler
+        # flushes after the request (two sends cost a wake-up of the client each)
+        wbufsize = -1
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             pass
@@ -262,19 +328,25 @@ def _make_handler(server: KanboardServer) -> type[BaseHTTPRequestHandler]:
 
 @contextlib.contextmanager
 def plain_http_only() -> Iterator[None]:
-    """Make the real kanboard.Client ~10x faster against this (plain HTTP) server.
+    """Make the real kanboard.Client reach this (plain HTTP) server directly, ~10x faster.
 
     kanboard 1.1.8 builds an SSL context for every request, even to an http:// URL, and that
     loads the system CA bundle (~30 ms). Inside this block the bundle is an empty file, so no
-    HTTPS peer could be trusted - harmless for plain HTTP, and restored afterwards. It changes
-    the process environment: use it only where nothing else needs HTTPS meanwhile.
+    HTTPS peer could be trusted - harmless for plain HTTP. And urllib sends every request
+    through the proxy an `http_proxy` variable names (common on company machines and CI),
+    127.0.0.1 included unless `no_proxy` says otherwise: here it does, so no call leaves the
+    machine. Restored afterwards. It changes the process environment: use it only where
+    nothing else needs HTTPS or a proxy meanwhile.
     """
-    saved = {name: os.environ.get(name) for name in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    names = ("SSL_CERT_FILE", "SSL_CERT_DIR", "no_proxy", "NO_PROXY")
+    saved = {name: os.environ.get(name) for name in names}
     with tempfile.TemporaryDirectory() as empty:
         bundle = os.path.join(empty, "none.pem")
         open(bundle, "w").close()
         os.environ["SSL_CERT_FILE"] = bundle
         os.environ["SSL_CERT_DIR"] = empty
+        for name in ("no_proxy", "NO_PROXY"):
+            os.environ[name] = ",".join(filter(None, (saved[name], "127.0.0.1", "localhost")))
         try:
             yield
         finally:
