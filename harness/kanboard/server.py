@@ -187,8 +187,8 @@ class _Pending:
 class _Workers:
     """Daemon threads that each serve one connection at a time, then wait for the next.
 
-    A request at a time may last (parked by the scheduler, held for a planned timeout), so
-    there is never a fixed number: a connection that finds no thread idle gets a new one.
+    Any request may last (parked by the scheduler, held for a planned timeout), so there is
+    no fixed number of them: a connection that finds no thread idle gets a new one.
     Starting a thread per connection cost 90 µs of the serving loop's time per call, and the
     real client opens a connection for every call. Daemon threads, like ThreadingMixIn's: a
     connection abandoned mid-call cannot keep the interpreter from exiting."""

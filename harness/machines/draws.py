@@ -49,7 +49,6 @@ def named(make: Callable[P, st.SearchStrategy[T]]) -> Callable[P, st.SearchStrat
     return build
 
 
-
 @named
 def card_specs() -> st.SearchStrategy[Any]:
     return card_strategies.cards(valid=None)
