@@ -238,3 +238,28 @@ def test_a_call_kept_waiting_does_not_keep_the_next_one_waiting() -> None:
         second_done.set()
         first.join(5)
         assert results and fake.task(results[0])["title"] == "t"
+
+
+def test_a_serving_thread_that_dies_is_not_waited_for() -> None:
+    """A connection whose handling ends its thread (an exception past the handler) leaves
+    no phantom idle thread behind: the next connection is still served."""
+    from harness.kanboard.server import _Workers
+
+    class Abandoned(BaseException):
+        pass
+
+    def abandon() -> None:
+        raise Abandoned
+
+    workers = _Workers("test-workers")
+    served = threading.Event()
+    hook = threading.excepthook
+    threading.excepthook = lambda args: None  # the dying thread's traceback is expected
+    try:
+        workers.submit(abandon)
+        time.sleep(0.1)
+        workers.submit(served.set)
+        assert served.wait(2), "the next connection waited for a thread that had died"
+    finally:
+        threading.excepthook = hook
+        workers.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import itertools
 import os
 import queue
 import selectors
@@ -197,8 +198,9 @@ class _Workers:
         self._name = name
         self._work: queue.SimpleQueue[tuple[Any, tuple[Any, ...]] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
         self._idle = 0
-        self._threads = 0
+        self._live = 0
         self._closed = False
 
     def submit(self, fn: Any, *args: Any) -> None:
@@ -208,8 +210,9 @@ class _Workers:
             if self._idle:
                 self._idle -= 1
             else:
-                self._threads += 1
-                threading.Thread(target=self._serve, name=f"{self._name}-{self._threads}", daemon=True).start()
+                self._live += 1
+                threading.Thread(target=self._serve, name=f"{self._name}-{next(self._numbers)}",
+                                 daemon=True).start()
         self._work.put((fn, args))
 
     def _serve(self) -> None:
@@ -217,15 +220,18 @@ class _Workers:
             fn, args = item
             try:
                 fn(*args)
-            finally:
-                with self._lock:
-                    self._idle += 1
+            except BaseException:  # past the handler's own catching: this thread ends, as a
+                with self._lock:  # thread per connection did, and is not counted as idle
+                    self._live -= 1
+                raise
+            with self._lock:
+                self._idle += 1
 
     def close(self) -> None:
         """Idle threads end now, busy ones after their connection."""
         with self._lock:
             self._closed = True
-            count = self._threads
+            count = self._live
         for _ in range(count):
             self._work.put(None)
 
