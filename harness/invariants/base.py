@@ -221,7 +221,7 @@ def _safe_workspace(world: WorldView, dirname: str) -> Path | None:
         ws = Path(world.target.workspace(dirname))
     except Exception:
         return None
-    home = _read(world, "home", None, lambda: sandbox_realpath(world.home))
+    home = real_home(world)
     real = resolved_below(str(world.home), home, str(ws))
     if real == home or not inside(real, home):
         return None
@@ -240,6 +240,16 @@ def sandbox_realpath(path: str | os.PathLike[str]) -> str:
     text = os.fspath(path)
     base = os.path.dirname(os.path.dirname(text))
     return resolved_below(base, _outside_realpath(base), text)
+
+
+def real_home(world: WorldView) -> str:
+    """The sandbox home's realpath, resolved once while the checkers of a step look."""
+    return _read(world, "home", None, lambda: sandbox_realpath(world.home))
+
+
+def real_tmp(world: WorldView) -> str:
+    """The sandbox tmp's realpath, resolved once while the checkers of a step look."""
+    return _read(world, "tmp", None, lambda: sandbox_realpath(world.tmp))
 
 
 def resolved_below(root: str, real_root: str, path: str) -> str:
@@ -312,7 +322,7 @@ def state_roots(world: WorldView) -> list[Path]:
 def allowed_roots(world: WorldView) -> list[Path]:
     """Every card workspace, the sandbox tmp, and the target's declared state roots."""
     roots = set(card_workspaces(world).values())
-    roots.add(Path(sandbox_realpath(world.tmp)))
+    roots.add(Path(real_tmp(world)))
     roots.update(state_roots(world))
     return sorted(roots)
 

@@ -40,8 +40,8 @@ from harness.invariants.base import (
     declared_dirnames,
     event_component,
     inside,
+    real_tmp,
     safe_workspace,
-    sandbox_realpath,
     state_roots,
 )
 from harness.journal import Event
@@ -125,7 +125,7 @@ class G4Containment(Checker):
         workspaces = card_workspaces(world)
         self.workspaces.update(workspaces.values())
         self.roots.update(str(ws) for ws in workspaces.values())
-        self.roots.add(sandbox_realpath(world.tmp))
+        self.roots.add(real_tmp(world))
         self.roots.update(str(p) for p in state_roots(world))
         for task in board_tasks(kb):
             tid = as_int(task.get("id"))
