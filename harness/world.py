@@ -21,8 +21,6 @@ from strategies.llm import default_answer
 from targets.base import Binding, Target
 
 FACES = ("inproc", "http")
-HTTP_TIMEOUT = 1.0  # seconds; a planned `timeout` fault over HTTP costs this much (a parked
-# call does not time out: the fake keeps its client waiting, harness/kanboard/server.py)
 EPOCH_START = 1795480618  # the recorded install's clock, so dates look like the real trace
 
 
@@ -106,7 +104,9 @@ class World:
 
     def _client_for(self, actor: str) -> Any:
         if self.server is not None:
-            return self.server.http_client(actor, timeout=HTTP_TIMEOUT)
+            # DEFAULT_HTTP_TIMEOUT: all a planned `timeout` fault costs (a parked call does not
+            # time out: the fake keeps its client waiting, harness/kanboard/server.py)
+            return self.server.http_client(actor)
         return self.kanboard.client(actor)
 
     # -- views used by checkers and reports -------------------------------------------------

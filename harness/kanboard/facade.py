@@ -37,13 +37,13 @@ from harness.kanboard.errors import NotModelled, RpcError
 from harness.kanboard.events import Context
 from harness.kanboard.faults import UNSET, FaultPlan, TransportFault
 from harness.kanboard.human import HumanActions
+from harness.kanboard.server import DEFAULT_HTTP_TIMEOUT
 from harness.kanboard.store import Store
 from harness.kanboard.webhooks import Webhooks
 from harness.where import UNKNOWN, here
 
 DEFAULT_API_TOKEN = "fake-kanboard-api-token"
 DEFAULT_WEBHOOK_TOKEN = "webhook-secret"
-DEFAULT_HTTP_TIMEOUT = 1.0  # seconds; HTTP clients made by the harness give up after this
 SYSTEM_ACTOR = "system"
 
 CallHook = Callable[[str, str, Any], None]

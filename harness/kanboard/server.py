@@ -42,6 +42,7 @@ from harness.kanboard.faults import TIMEOUT
 if TYPE_CHECKING:
     from harness.kanboard.facade import FakeKanboard
 
+DEFAULT_HTTP_TIMEOUT = 1.0  # seconds; HTTP clients made by the harness give up after this
 HOLD_SECONDS = 30.0  # the longest a timed-out answer is withheld before the server gives up
 KEEPALIVE_SECONDS = 0.2  # an answer not ready after this gets a `100 Continue` meanwhile
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -123,7 +124,7 @@ class KanboardServer:
         """An endpoint whose calls are journaled as `actor`."""
         return f"http://{self.host}:{self.port}/r/{urllib.parse.quote(actor, safe='')}/{ENDPOINT}"
 
-    def http_client(self, actor: str = SYSTEM_ACTOR, timeout: float = 1.0) -> kanboard.Client:
+    def http_client(self, actor: str = SYSTEM_ACTOR, timeout: float = DEFAULT_HTTP_TIMEOUT) -> kanboard.Client:
         """A real kanboard.Client for `actor`, giving up after `timeout` seconds."""
         return kanboard.Client(self.url_for(actor), self.user, self.token, timeout=timeout)
 
