@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -10,6 +9,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
+from harness.kanboard.server import loopback_without_proxy
 
 REDIS = shutil.which("redis-server")
 
@@ -19,15 +20,8 @@ def _no_proxy_for_loopback() -> Iterator[None]:
     """Tests talk to servers on 127.0.0.1 with urllib-based clients, which would send that
     through a proxy the environment names (a company machine's `http_proxy`). Worlds see to
     it themselves (`plain_http_only`); tests that serve a fake alone get it here."""
-    saved = {name: os.environ.get(name) for name in ("no_proxy", "NO_PROXY")}
-    for name, value in saved.items():
-        os.environ[name] = ",".join(filter(None, (value, "127.0.0.1", "localhost")))
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with loopback_without_proxy():
+        yield
 
 
 def _free_port() -> int:

@@ -339,26 +339,39 @@ def plain_http_only() -> Iterator[None]:
 
     kanboard 1.1.8 builds an SSL context for every request, even to an http:// URL, and that
     loads the system CA bundle (~30 ms). Inside this block the bundle is an empty file, so no
-    HTTPS peer could be trusted - harmless for plain HTTP. And urllib sends every request
-    through the proxy an `http_proxy` variable names (common on company machines and CI),
-    127.0.0.1 included unless `no_proxy` says otherwise: here it does, so no call leaves the
-    machine. Restored afterwards. It changes the process environment: use it only where
-    nothing else needs HTTPS or a proxy meanwhile.
+    HTTPS peer could be trusted - harmless for plain HTTP - and loopback bypasses any proxy
+    (`loopback_without_proxy`). Restored afterwards. It changes the process environment: use
+    it only where nothing else needs HTTPS or a proxy meanwhile.
     """
-    names = ("SSL_CERT_FILE", "SSL_CERT_DIR", "no_proxy", "NO_PROXY")
-    saved = {name: os.environ.get(name) for name in names}
-    with tempfile.TemporaryDirectory() as empty:
+    with tempfile.TemporaryDirectory() as empty, loopback_without_proxy():
         bundle = os.path.join(empty, "none.pem")
         open(bundle, "w").close()
-        os.environ["SSL_CERT_FILE"] = bundle
-        os.environ["SSL_CERT_DIR"] = empty
-        for name in ("no_proxy", "NO_PROXY"):
-            os.environ[name] = ",".join(filter(None, (saved[name], "127.0.0.1", "localhost")))
-        try:
+        with _environ(SSL_CERT_FILE=bundle, SSL_CERT_DIR=empty):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+
+
+@contextlib.contextmanager
+def loopback_without_proxy() -> Iterator[None]:
+    """urllib sends every http:// request through the proxy `http_proxy` names (common on
+    company machines and CI), 127.0.0.1 included, unless `no_proxy` excepts the host: inside
+    this block it does (127.0.0.1 and localhost added to what it held), so no call to a local
+    server leaves the machine."""
+    added = {name: ",".join(filter(None, (os.environ.get(name), "127.0.0.1", "localhost")))
+             for name in ("no_proxy", "NO_PROXY")}
+    with _environ(**added):
+        yield
+
+
+@contextlib.contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Set these environment variables for the block, then put back what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
