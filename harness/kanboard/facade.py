@@ -37,7 +37,7 @@ from harness.kanboard.errors import NotModelled, RpcError
 from harness.kanboard.events import Context
 from harness.kanboard.faults import UNSET, FaultPlan, TransportFault
 from harness.kanboard.human import HumanActions
-from harness.kanboard.server import DEFAULT_HTTP_TIMEOUT
+from harness.kanboard.server import DEFAULT_HTTP_TIMEOUT, KanboardServer
 from harness.kanboard.store import Store
 from harness.kanboard.webhooks import Webhooks
 from harness.where import UNKNOWN, here
@@ -258,8 +258,6 @@ class FakeKanboard:
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
         """Face B: start a JSON-RPC HTTP server (stop it, or use it as a context manager)."""
-        from harness.kanboard.server import KanboardServer
-
         server = KanboardServer(self, host, port)
         self._servers.append(server)
         return server
